@@ -1,0 +1,33 @@
+"""Customer segmentation analytics: reading tables, preparing features, segmenting,
+choosing k, anomalies, synthetic data and image segmentation.
+
+This package never imports Streamlit; the app in ``app.py``/``pages/`` is a thin
+layer over it. Example::
+
+    from analytics import read_table, segment, to_csv_bytes
+
+    df = read_table("customers.csv")
+    seg = segment(df, "gmm", 4)
+    seg.table()            # every input row and column + segment + probabilities
+    to_csv_bytes(seg.table())
+"""
+
+from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
+from analytics.fcm import FuzzyCMeans
+from analytics.prepare import PrepOptions, Preparer, prepare, profile_columns
+from analytics.segment import Segmentation, segment
+
+__all__ = [
+    "ColumnError",
+    "DataWarning",
+    "FileFormatError",
+    "FuzzyCMeans",
+    "InputError",
+    "ModelError",
+    "PrepOptions",
+    "Preparer",
+    "Segmentation",
+    "prepare",
+    "profile_columns",
+    "segment",
+]

@@ -1,0 +1,503 @@
+"""Column profiling (a role and a reason for every column) and feature preparation.
+
+Preparation turns the analyst's columns into a finite numeric matrix: numbers
+are parsed, imputed (median or mean), optionally log-transformed and scaled;
+categories are imputed (most frequent) and one-hot encoded. Every step is kept
+so centres can be reported back in the original units and new rows prepared the
+same way.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from analytics.errors import ColumnError, InputError
+
+ROLE_NUMERIC = "numeric"
+ROLE_CATEGORICAL = "categorical"
+ROLE_IDENTIFIER = "identifier"
+ROLE_DATE = "date"
+ROLE_CONSTANT = "constant"
+ROLE_EMPTY = "empty"
+ROLE_MOSTLY_MISSING = "mostly missing"
+ROLE_TEXT = "free text"
+ROLE_CODE = "category code"
+
+#: Roles that are used as features unless the analyst says otherwise.
+DEFAULT_FEATURE_ROLES = (ROLE_NUMERIC, ROLE_CATEGORICAL)
+#: Most distinct values a text column may have to be treated as a category.
+MAX_CATEGORIES = 30
+#: Profiling looks at this many columns at most; wider files are capped (and the cap reported).
+MAX_PROFILED_COLUMNS = 2_000
+
+_ID_NAME = re.compile(r"(^|[^a-z])(id|key|uuid|guid|code|number|no)$|^id([^a-z]|$)|_id$", re.I)
+
+
+def _to_numeric(s: pd.Series) -> pd.Series:
+    """Numbers from a column; text that does not parse becomes NaN, inf becomes NaN."""
+    if pd.api.types.is_bool_dtype(s):
+        out = s.astype("float64")
+    elif pd.api.types.is_numeric_dtype(s):
+        out = s.astype("float64")
+    else:
+        out = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype("float64")
+    return out.where(np.isfinite(out.to_numpy(dtype="float64", na_value=np.nan)))
+
+
+def _looks_like_dates(s: pd.Series) -> bool:
+    sample = s.dropna().astype("string").head(200)
+    if sample.empty or not sample.str.contains(r"\d[-/.]\d|\d{4}-\d", regex=True).all():
+        return False
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parsed = pd.to_datetime(sample, errors="coerce", dayfirst=True, format="mixed")
+    return bool(parsed.notna().mean() >= 0.9)
+
+
+@dataclass
+class ColumnProfile:
+    """What one column holds and what it is used for."""
+
+    column: str
+    role: str
+    use: bool
+    reason: str
+    dtype: str
+    missing: int
+    distinct: int
+    unparsed: int = 0
+
+
+def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
+    n = len(s)
+    missing = int(s.isna().sum())
+    present = n - missing
+    distinct = int(s.nunique(dropna=True))
+    dtype = str(s.dtype)
+
+    def prof(role: str, use: bool, reason: str, unparsed: int = 0) -> ColumnProfile:
+        return ColumnProfile(name, role, use, reason, dtype, missing, distinct, unparsed)
+
+    if present == 0:
+        return prof(ROLE_EMPTY, False, "every value is missing")
+    if missing / n > 0.5:
+        return prof(
+            ROLE_MOSTLY_MISSING, False, f"{missing / n:.0%} of values are missing, too few to use"
+        )
+    if distinct == 1:
+        return prof(ROLE_CONSTANT, False, "has the same value in every row, so it cannot separate customers")
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return prof(ROLE_DATE, False, "is a date; dates are not used directly as features")
+
+    numeric_dtype = pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)
+    nums = _to_numeric(s)
+    parsed = int(nums.notna().sum())
+    unparsed = present - parsed
+    if not numeric_dtype and parsed > 0 and parsed / present >= 0.9 and not _leading_zero(s):
+        if unparsed:
+            return prof(
+                ROLE_NUMERIC,
+                True,
+                f"numbers, but {unparsed} value(s) are not numbers and are treated as missing",
+                unparsed,
+            )
+        return prof(ROLE_NUMERIC, True, "numbers stored as text")
+
+    if numeric_dtype or (parsed == present and not _leading_zero(s)):
+        v = nums.dropna()
+        integral = bool(np.all(np.mod(v, 1) == 0))
+        if integral and distinct == present and present > 20 and (
+            _ID_NAME.search(name) or v.is_monotonic_increasing
+        ):
+            return prof(ROLE_IDENTIFIER, False, "a different whole number in every row: an ID")
+        if integral and 2 < distinct <= 10 and v.min() == 1 and v.max() == distinct:
+            return prof(
+                ROLE_CODE,
+                False,
+                f"only the whole numbers 1..{distinct}: probably a code for a category "
+                "(such as a region); tick it to use it as a category",
+            )
+        if integral and distinct == 2 and set(v.unique()) == {1, 2}:
+            return prof(
+                ROLE_CODE,
+                False,
+                "only the values 1 and 2: probably a code for a category; tick it to use it",
+            )
+        return prof(ROLE_NUMERIC, True, "numbers")
+
+    if _looks_like_dates(s):
+        return prof(ROLE_DATE, False, "looks like dates; dates are not used directly as features")
+    if distinct == present and present > 20:
+        return prof(ROLE_IDENTIFIER, False, "a different value in every row: an ID or a name")
+    if _ID_NAME.search(name) and distinct > 0.9 * present and present > 20:
+        return prof(ROLE_IDENTIFIER, False, "almost every row differs and the name says ID")
+    if distinct <= max(MAX_CATEGORIES, 0):
+        return prof(ROLE_CATEGORICAL, True, f"text with {distinct} distinct values: a category")
+    return prof(
+        ROLE_TEXT, False, f"text with {distinct} distinct values, too many to use as a category"
+    )
+
+
+
+def _leading_zero(s: pd.Series) -> bool:
+    if pd.api.types.is_numeric_dtype(s):
+        return False
+    t = s.dropna().astype("string").head(500)
+    return bool(t.str.match(r"^0\d").any())
+
+
+def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
+    """Give every column a role, a default use and a reason in plain words.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n_rows, n_columns)
+
+    Returns
+    -------
+    DataFrame with one row per column (at most ``MAX_PROFILED_COLUMNS``) and the
+    columns ``column, role, use, reason, dtype, missing, distinct, unparsed``.
+    ``df.attrs["capped"]`` holds the number of columns left unprofiled.
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("Expected a table (a pandas DataFrame).", code="not_a_table")
+    cols = list(df.columns[:MAX_PROFILED_COLUMNS])
+    rows = [asdict(_profile_one(str(c), df[c])) for c in cols] if len(df) else []
+    out = pd.DataFrame(
+        rows,
+        columns=["column", "role", "use", "reason", "dtype", "missing", "distinct", "unparsed"],
+    )
+    out.attrs["capped"] = max(0, df.shape[1] - MAX_PROFILED_COLUMNS)
+    return out
+
+
+def default_columns(df: pd.DataFrame) -> list[str]:
+    """Columns used as features by default (numeric and categorical roles)."""
+    prof = profile_columns(df)
+    return prof.loc[prof["use"], "column"].tolist()
+
+
+@dataclass
+class PrepOptions:
+    """How features are prepared.
+
+    scaling : "standard" (z-scores), "robust" (median / IQR) or "none".
+    log_transform : False, True (every skewed non-negative numeric column) or a
+        list of column names to transform with log1p.
+    impute : "median" or "mean" for numbers (categories always use the most frequent value).
+    """
+
+    scaling: Literal["standard", "robust", "none"] = "standard"
+    log_transform: bool | Sequence[str] = False
+    impute: Literal["median", "mean"] = "median"
+
+    def validate(self) -> None:
+        if self.scaling not in ("standard", "robust", "none"):
+            raise InputError(
+                f"Scaling must be 'standard', 'robust' or 'none', not {self.scaling!r}.",
+                code="bad_option",
+            )
+        if self.impute not in ("median", "mean"):
+            raise InputError(
+                f"Imputation must be 'median' or 'mean', not {self.impute!r}.", code="bad_option"
+            )
+
+
+@dataclass
+class Preparer:
+    """Fitted preparation of a set of columns; ``transform`` maps new rows the same way.
+
+    Attributes (after ``fit``)
+    --------------------------
+    numeric, categorical : the columns of each kind, in input order
+    feature_names : names of the prepared matrix's columns (``col`` or ``col=value``)
+    fill : imputation value per column; imputed : count of missing values filled per column
+    log_columns : numeric columns transformed with log1p
+    center, scale : per numeric column, after the log step
+    categories : observed labels per categorical column (one-hot order)
+    warnings : plain sentences about what was done
+    """
+
+    columns: list[str]
+    options: PrepOptions = field(default_factory=PrepOptions)
+    numeric: list[str] = field(default_factory=list)
+    categorical: list[str] = field(default_factory=list)
+    feature_names: list[str] = field(default_factory=list)
+    fill: dict[str, Any] = field(default_factory=dict)
+    imputed: dict[str, int] = field(default_factory=dict)
+    log_columns: list[str] = field(default_factory=list)
+    center: dict[str, float] = field(default_factory=dict)
+    scale: dict[str, float] = field(default_factory=dict)
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    # -- fitting ---------------------------------------------------------
+    def fit(self, df: pd.DataFrame, roles: dict[str, str] | None = None) -> Preparer:
+        """Learn imputation, transform, scaling and encodings from ``df``."""
+        self.options.validate()
+        if roles is None:
+            prof = profile_columns(df[self.columns]) if self.columns else None
+            roles = dict(zip(prof["column"], prof["role"], strict=True)) if prof is not None else {}
+        self.numeric, self.categorical = [], []
+        for c in self.columns:
+            role = roles.get(c, ROLE_NUMERIC)
+            if role == ROLE_NUMERIC:
+                self.numeric.append(c)
+            elif role in (ROLE_CATEGORICAL, ROLE_CODE):
+                self.categorical.append(c)
+            elif role in (ROLE_EMPTY, ROLE_CONSTANT):
+                self.warnings.append(f"'{c}' was left out: it {_ROLE_WHY[role]}.")
+            else:
+                # Dates, IDs and free text chosen by hand: use as numbers if they parse,
+                # otherwise as categories if few enough, else refuse with the reason.
+                nums = _to_numeric(df[c])
+                if nums.notna().mean() >= 0.9:
+                    self.numeric.append(c)
+                elif df[c].nunique() <= MAX_CATEGORIES:
+                    self.categorical.append(c)
+                else:
+                    raise ColumnError(
+                        f"'{c}' cannot be used as a feature: it is {role} "
+                        f"({df[c].nunique()} distinct values).",
+                        code="unusable_column",
+                    )
+        self._fit_numeric(df)
+        self._fit_categorical(df)
+        self.feature_names = list(self.numeric) + [
+            f"{c}={v}" for c in self.categorical for v in self.categories[c]
+        ]
+        if not self.feature_names:
+            raise ColumnError(
+                "None of the chosen columns can be used as a feature. Pick at least one "
+                "column with numbers or categories on the Data page.",
+                code="no_features",
+            )
+        return self
+
+    def _fit_numeric(self, df: pd.DataFrame) -> None:
+        opts = self.options
+        if opts.log_transform is True:
+            candidates = list(self.numeric)
+            auto = True
+        else:
+            candidates = [c for c in (opts.log_transform or []) if c in self.numeric]
+            auto = False
+        for c in list(self.numeric):
+            raw = df[c]
+            x = _to_numeric(raw)
+            n_inf = int(pd.api.types.is_numeric_dtype(raw) and np.isinf(raw.to_numpy(dtype="float64", na_value=np.nan)).sum())
+            if n_inf:
+                self.warnings.append(
+                    f"'{c}': {n_inf} infinite value(s) (such as 1e309) were treated as missing."
+                )
+            v = x.dropna()
+            if v.empty:
+                self.numeric.remove(c)
+                self.warnings.append(f"'{c}' was left out: no value in it is a number.")
+                continue
+            if c in candidates and (v >= 0).all():
+                skew = float(v.skew()) if len(v) > 2 else 0.0
+                if not auto or skew > 1.0:
+                    self.log_columns.append(c)
+            elif c in candidates and not auto:
+                self.warnings.append(f"'{c}' has negative values, so it was not log-transformed.")
+            if c in self.log_columns:
+                v = np.log1p(v)
+            fill = float(v.median() if opts.impute == "median" else _stable_mean(v))
+            self.fill[c] = fill
+            self.imputed[c] = int(x.isna().sum())
+            center, scale = _location_scale(v.to_numpy(dtype="float64"), opts.scaling)
+            if not (np.isfinite(center) and np.isfinite(scale)):
+                raise ColumnError(
+                    f"'{c}' has values too large to compute with (around 1e308). Divide the "
+                    "column by a large power of ten before uploading.",
+                    code="overflow",
+                )
+            if scale == 0:
+                self.numeric.remove(c)
+                self.log_columns = [lc for lc in self.log_columns if lc != c]
+                self.warnings.append(f"'{c}' was left out: it has the same value in every row.")
+                continue
+            self.center[c], self.scale[c] = center, scale
+        for c, cnt in self.imputed.items():
+            if cnt and c in self.numeric:
+                self.warnings.append(
+                    f"'{c}': {cnt} missing value(s) filled with the {opts.impute} "
+                    f"({self._fill_display(c)})."
+                )
+
+    def _fill_display(self, c: str) -> str:
+        v = self.fill[c]
+        v = float(np.expm1(v)) if c in self.log_columns else v
+        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+
+    def _fit_categorical(self, df: pd.DataFrame) -> None:
+        for c in self.categorical:
+            s = df[c].astype("string")
+            counts = s.value_counts(dropna=True)
+            if counts.empty:
+                raise ColumnError(f"'{c}' has no values to use.", code="empty_column")
+            self.fill[c] = str(counts.index[0])
+            self.imputed[c] = int(s.isna().sum())
+            if self.imputed[c]:
+                self.warnings.append(
+                    f"'{c}': {self.imputed[c]} missing value(s) filled with the most frequent "
+                    f"value ('{self.fill[c]}')."
+                )
+            self.categories[c] = sorted(str(v) for v in counts.index)
+
+    # -- applying --------------------------------------------------------
+    def transform(self, df: pd.DataFrame) -> np.ndarray:
+        """Prepared matrix of shape (n_rows, n_features), all values finite."""
+        missing = [c for c in self.numeric + self.categorical if c not in df.columns]
+        if missing:
+            raise ColumnError(
+                "The table is missing column(s) the model needs: "
+                + ", ".join(f"'{c}'" for c in missing),
+                code="missing_columns",
+            )
+        parts = []
+        for c in self.numeric:
+            x = _to_numeric(df[c])
+            if c in self.log_columns:
+                x = np.log1p(x.clip(lower=0))
+            z = (x.fillna(self.fill[c]).to_numpy(dtype="float64") - self.center[c]) / self.scale[c]
+            parts.append(z[:, None])
+        for c in self.categorical:
+            s = df[c].astype("string").fillna(self.fill[c]).to_numpy(dtype=object)
+            cats = np.asarray(self.categories[c], dtype=object)
+            parts.append((s[:, None] == cats[None, :]).astype("float64"))
+        X = np.hstack(parts) if parts else np.empty((len(df), 0))
+        bad = ~np.isfinite(X)
+        if bad.any():
+            col = self.feature_names[int(np.nonzero(bad.any(axis=0))[0][0])]
+            raise ColumnError(
+                f"'{col}' has values too large to compute with after scaling. "
+                "Divide the column by a large power of ten before uploading.",
+                code="overflow",
+            )
+        return X
+
+    def fit_transform(self, df: pd.DataFrame, roles: dict[str, str] | None = None) -> np.ndarray:
+        """Fit on ``df`` and return its prepared matrix, shape (n_rows, n_features)."""
+        return self.fit(df, roles).transform(df)
+
+    def inverse_transform(self, Z: np.ndarray) -> pd.DataFrame:
+        """Map prepared points (m, n_features) back to the original columns and units.
+
+        Numbers are unscaled (and un-logged); a category gets the label with the
+        largest one-hot value. For log columns this gives the geometric-mean-like
+        centre, which is what the model actually used.
+        """
+        Z = np.atleast_2d(np.asarray(Z, dtype="float64"))
+        out: dict[str, Any] = {}
+        for i, c in enumerate(self.numeric):
+            v = Z[:, i] * self.scale[c] + self.center[c]
+            out[c] = np.expm1(v) if c in self.log_columns else v
+        j = len(self.numeric)
+        for c in self.categorical:
+            cats = self.categories[c]
+            block = Z[:, j : j + len(cats)]
+            out[c] = [cats[int(a)] for a in block.argmax(axis=1)]
+            j += len(cats)
+        return pd.DataFrame(out, columns=self.numeric + self.categorical)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-safe description (used by model files)."""
+        d = asdict(self)
+        d["options"] = asdict(self.options)
+        if not isinstance(d["options"]["log_transform"], bool):
+            d["options"]["log_transform"] = list(d["options"]["log_transform"])
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Preparer:
+        """Inverse of :meth:`to_dict`."""
+        d = dict(d)
+        d["options"] = PrepOptions(**d["options"])
+        return cls(**d)
+
+
+_ROLE_WHY = {
+    ROLE_EMPTY: "has no values",
+    ROLE_CONSTANT: "has the same value in every row",
+}
+
+
+def _stable_mean(v: pd.Series) -> float:
+    a = v.to_numpy(dtype="float64")
+    s = float(np.abs(a).max()) or 1.0
+    return float(np.mean(a / s) * s)
+
+
+def _location_scale(a: np.ndarray, scaling: str) -> tuple[float, float]:
+    """Centre and scale of one column, computed on ``a / max|a|`` so that values
+    near 1e308 do not overflow while summing."""
+    s = float(np.abs(a).max()) if a.size else 1.0
+    if s == 0 or not np.isfinite(s):
+        return (0.0, 0.0) if s == 0 else (np.nan, np.nan)
+    b = a / s
+    if scaling == "standard":
+        return float(b.mean() * s), float(b.std() * s)
+    if scaling == "robust":
+        q1, med, q3 = np.percentile(b, [25, 50, 75])
+        iqr = q3 - q1
+        if iqr == 0:  # fall back to the standard deviation for very concentrated columns
+            iqr = b.std()
+        return float(med * s), float(iqr * s)
+    return 0.0, 1.0
+
+
+def prepare(
+    df: pd.DataFrame,
+    columns: Sequence[str] | None = None,
+    options: PrepOptions | None = None,
+) -> tuple[np.ndarray, Preparer]:
+    """Prepare ``df`` for clustering.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n_rows, n_columns)
+    columns : columns to use; default: those profiled as numeric or categorical.
+    options : PrepOptions
+
+    Returns
+    -------
+    X : ndarray of shape (n_rows, n_features), finite
+    preparer : the fitted Preparer (inverse, report, new rows)
+    """
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("Expected a table (a pandas DataFrame).", code="not_a_table")
+    if len(df) == 0:
+        raise InputError("The table has no rows.", code="no_rows")
+    prof = profile_columns(df)
+    if columns is None:
+        columns = prof.loc[prof["use"], "column"].tolist()
+        if not columns:
+            raise ColumnError(
+                "No column holds numbers or categories that can describe customers. "
+                "Check the file, or choose columns by hand on the Data page.",
+                code="no_features",
+            )
+    columns = [str(c) for c in columns]
+    names = {str(c): c for c in df.columns}
+    unknown = [c for c in columns if c not in names]
+    if unknown:
+        raise ColumnError(
+            "These columns are not in the table: " + ", ".join(f"'{c}'" for c in unknown),
+            code="unknown_columns",
+        )
+    if len(set(columns)) != len(columns):
+        raise ColumnError("A column was chosen twice.", code="duplicate_columns")
+    roles = dict(zip(prof["column"], prof["role"], strict=True))
+    frame = df.rename(columns=lambda c: str(c))
+    prep = Preparer(columns=columns, options=options or PrepOptions())
+    X = prep.fit_transform(frame, roles)
+    return X, prep

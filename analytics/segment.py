@@ -1,0 +1,437 @@
+"""``segment()``: k-means, fuzzy c-means and Gaussian mixtures behind one result type."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.mixture import GaussianMixture
+
+from analytics._threads import blas_single
+from analytics.errors import InputError, ModelError
+from analytics.fcm import FuzzyCMeans
+from analytics.prepare import PrepOptions, Preparer, prepare
+
+METHODS = ("kmeans", "fcm", "gmm")
+METHOD_NAMES = {"kmeans": "k-means", "fcm": "fuzzy c-means", "gmm": "Gaussian mixture"}
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
+MAX_K = 50
+
+_PREP_PARAMS = {"scaling", "log_transform", "impute"}
+_MODEL_PARAMS = {
+    "kmeans": {"n_init", "max_iter", "tol"},
+    "fcm": {"m", "tol", "max_iter", "dtype"},
+    "gmm": {"covariance_type", "n_init", "max_iter", "reg_covar", "tol", "subsample"},
+}
+_DEFAULTS: dict[str, dict[str, Any]] = {
+    "kmeans": {"n_init": 4, "max_iter": 300, "tol": 1e-4},
+    "fcm": {"m": 2.0, "tol": 1e-4, "max_iter": 300, "dtype": "float64"},
+    # Above `subsample` rows the starts run on a random subsample and only the best
+    # start is refined on every row: several starts for about the price of one.
+    "gmm": {
+        "covariance_type": "full",
+        "n_init": 4,
+        "max_iter": 200,
+        "reg_covar": 1e-6,
+        "tol": 1e-3,
+        "subsample": 50_000,
+    },
+}
+
+Progress = Callable[[float, str], None]
+
+
+def _no_progress(fraction: float, text: str) -> None:
+    return None
+
+
+@dataclass
+class Segmentation:
+    """The result of :func:`segment`.
+
+    Attributes
+    ----------
+    method : "kmeans", "fcm" or "gmm"
+    k : number of segments
+    labels : ndarray of shape (n_rows,), values 1..k, 1 = the largest segment
+    proba : ndarray of shape (n_rows, k), rows sum to 1 (GMM posteriors, FCM
+        memberships, k-means one-hot: k-means has no probabilities)
+    centers : DataFrame of shape (k, n_columns), index ``segment`` 1..k, original units
+    X : ndarray of shape (n_rows, n_features), the prepared features
+    preparer : the fitted :class:`~analytics.prepare.Preparer`
+    model : the fitted estimator (its component j is segment ``rank[j]``)
+    summary : method, parameters, convergence, iterations and fit criteria
+    warnings : plain sentences about preparation and fitting
+    """
+
+    method: str
+    k: int
+    labels: np.ndarray
+    proba: np.ndarray
+    centers: pd.DataFrame
+    X: np.ndarray
+    preparer: Preparer
+    model: Any
+    order: np.ndarray
+    data: pd.DataFrame
+    summary: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def columns(self) -> list[str]:
+        """The input columns used as features."""
+        return self.preparer.numeric + self.preparer.categorical
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the prepared features (columns of ``X``)."""
+        return self.preparer.feature_names
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Rows per segment, shape (k,), segment 1 first."""
+        return np.bincount(self.labels, minlength=self.k + 1)[1:]
+
+    def output_names(self, existing: Sequence[Any] = ()) -> dict[str, Any]:
+        """Names of the added columns, renamed with a suffix if the input already uses them."""
+        taken = {str(c) for c in existing}
+
+        def free(name: str) -> str:
+            while name in taken:
+                name += "_model"
+            return name
+
+        return {
+            "segment": free("segment"),
+            "segment_probability": free("segment_probability"),
+            "prob": [free(f"prob_segment_{j}") for j in range(1, self.k + 1)],
+        }
+
+    def _frame(self, df: pd.DataFrame, labels: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
+        names = self.output_names(df.columns)
+        out = df.copy()
+        added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
+        for j, name in enumerate(names["prob"]):
+            added[name] = proba[:, j]
+        return pd.concat([out, pd.DataFrame(added, index=df.index)], axis=1)
+
+    def table(self) -> pd.DataFrame:
+        """The input frame unchanged plus ``segment``, ``segment_probability`` and
+        ``prob_segment_1`` .. ``prob_segment_k``, shape (n_rows, n_columns + k + 2)."""
+        return self._frame(self.data, self.labels, self.proba)
+
+    def predict_proba(self, new_df: pd.DataFrame) -> np.ndarray:
+        """Segment probabilities of new rows, shape (n_new, k), columns in segment order."""
+        X = self.preparer.transform(_as_frame(new_df))
+        return self._proba_of(X)
+
+    def _proba_of(self, X: np.ndarray) -> np.ndarray:
+        if self.method == "kmeans":
+            raw = np.eye(self.k)[self.model.predict(X)]
+        else:
+            raw = self.model.predict_proba(X)
+        return raw[:, self.order]
+
+    def predict(self, new_df: pd.DataFrame) -> pd.DataFrame:
+        """``new_df`` plus the same added columns as :meth:`table`."""
+        new_df = _as_frame(new_df)
+        proba = self.predict_proba(new_df)
+        return self._frame(new_df, proba.argmax(axis=1) + 1, proba)
+
+    def log_density(self, new_df: pd.DataFrame | None = None) -> np.ndarray:
+        """Log-density of rows under the mixture (GMM only), shape (n_rows,)."""
+        if self.method != "gmm":
+            raise InputError(
+                "Densities exist only for Gaussian mixtures.", code="not_a_mixture"
+            )
+        X = self.X if new_df is None else self.preparer.transform(_as_frame(new_df))
+        return self.model.score_samples(X)
+
+
+def _as_frame(df: Any) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("Expected a table (a pandas DataFrame).", code="not_a_table")
+    return df
+
+
+def _split_params(method: str, params: dict[str, Any]) -> tuple[PrepOptions, dict[str, Any]]:
+    unknown = set(params) - _PREP_PARAMS - _MODEL_PARAMS[method]
+    if unknown:
+        allowed = sorted(_PREP_PARAMS | _MODEL_PARAMS[method])
+        raise InputError(
+            f"Unknown setting(s) for {METHOD_NAMES[method]}: {', '.join(sorted(unknown))}. "
+            f"Allowed: {', '.join(allowed)}.",
+            code="bad_option",
+        )
+    prep = PrepOptions(**{k: v for k, v in params.items() if k in _PREP_PARAMS})
+    model = dict(_DEFAULTS[method])
+    model.update({k: v for k, v in params.items() if k in _MODEL_PARAMS[method]})
+    return prep, model
+
+
+def check_method(method: Any) -> str:
+    """Return the method name, or raise InputError listing the allowed ones."""
+    if method not in METHODS:
+        raise InputError(
+            f"Unknown method {method!r}. Choose one of: kmeans (k-means), fcm (fuzzy c-means), "
+            "gmm (Gaussian mixture).",
+            code="bad_method",
+        )
+    return str(method)
+
+
+def check_k(k: Any, X: np.ndarray) -> int:
+    """Validate the number of segments against the prepared data (n, p)."""
+    if isinstance(k, bool) or not isinstance(k, int | np.integer):
+        raise InputError(f"The number of segments must be a whole number, got {k!r}.", code="bad_k")
+    k = int(k)
+    n = X.shape[0]
+    if k < 1 or k > MAX_K:
+        raise InputError(
+            f"The number of segments must be between 1 and {MAX_K}, got {k}.", code="bad_k"
+        )
+    if k > n:
+        raise InputError(
+            f"There are only {n} row(s), fewer than the {k} segments asked for. "
+            "Choose fewer segments or load more data.",
+            code="too_few_rows",
+        )
+    distinct = _count_distinct(X, k)
+    if distinct < k:
+        raise InputError(
+            f"The data have only {distinct} distinct customer profile(s) in the chosen "
+            f"columns, so they cannot be split into {k} segments. Choose at most "
+            f"{distinct} segments or add columns.",
+            code="too_few_distinct",
+        )
+    return k
+
+
+def _count_distinct(X: np.ndarray, at_least: int) -> int:
+    """Distinct rows of X, stopping early once ``at_least`` are seen in a prefix."""
+    head = X[: min(len(X), 20_000)]
+    n_head = len(pd.DataFrame(head).drop_duplicates())
+    if n_head >= at_least or len(head) == len(X):
+        return n_head
+    return len(pd.DataFrame(X).drop_duplicates())
+
+
+def segment(
+    df: pd.DataFrame,
+    method: str,
+    k: int,
+    columns: Sequence[str] | None = None,
+    random_state: int = 0,
+    progress: Progress | None = None,
+    **params: Any,
+) -> Segmentation:
+    """Segment the rows of ``df`` into ``k`` groups.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n_rows, n_columns); never modified
+    method : "kmeans", "fcm" or "gmm"
+    k : number of segments
+    columns : feature columns; default: the numeric and categorical ones
+    random_state : seed for every random choice
+    progress : optional callback ``(fraction, text)`` for long fits
+    **params : preparation (``scaling``, ``log_transform``, ``impute``) and model
+        settings (k-means: ``n_init, max_iter, tol``; FCM: ``m, tol, max_iter,
+        dtype``; GMM: ``covariance_type, n_init, max_iter, reg_covar, tol,
+        subsample``), named as in scikit-learn
+
+    Returns
+    -------
+    Segmentation
+    """
+    method = check_method(method)
+    progress = progress or _no_progress
+    prep_opts, model_params = _split_params(method, params)
+    progress(0.05, "Preparing features")
+    X, preparer = prepare(_as_frame(df), columns, prep_opts)
+    k = check_k(k, X)
+    progress(0.15, f"Fitting {METHOD_NAMES[method]} with {k} segments")
+    fit_warnings: list[str] = []
+    summary: dict[str, Any] = {
+        "method": method,
+        "method_name": METHOD_NAMES[method],
+        "k": k,
+        "n_rows": int(X.shape[0]),
+        "n_features": int(X.shape[1]),
+        "columns": preparer.numeric + preparer.categorical,
+        "random_state": random_state,
+        "params": {**model_params, **{k_: getattr(prep_opts, k_) for k_ in _PREP_PARAMS}},
+    }
+    with blas_single():
+        if method == "kmeans":
+            model, raw_proba = _fit_kmeans(X, k, random_state, model_params, summary)
+        elif method == "fcm":
+            model, raw_proba = _fit_fcm(X, k, random_state, model_params, summary)
+        else:
+            model, raw_proba = _fit_gmm(
+                X, k, random_state, model_params, summary, fit_warnings, progress
+            )
+    if not summary.get("converged", True):
+        fit_warnings.append(
+            f"The {METHOD_NAMES[method]} did not converge within {model_params['max_iter']} "
+            "iterations; the result may change with more iterations (raise max_iter)."
+        )
+    progress(0.9, "Ordering segments by size")
+    raw_labels = raw_proba.argmax(axis=1)
+    counts = np.bincount(raw_labels, minlength=k)
+    order = np.argsort(-counts, kind="stable")  # segment j+1 is model component order[j]
+    proba = raw_proba[:, order]
+    rank = np.empty(k, dtype=int)
+    rank[order] = np.arange(k)
+    labels = rank[raw_labels] + 1
+    centers = preparer.inverse_transform(_model_centers(model, method)[order])
+    centers.index = pd.RangeIndex(1, k + 1, name="segment")
+    empty = int((counts == 0).sum())
+    if empty:
+        fit_warnings.append(
+            f"{empty} segment(s) ended up with no customers; fewer segments may suit the data."
+        )
+    summary["sizes"] = np.bincount(labels, minlength=k + 1)[1:].tolist()
+    progress(1.0, "Done")
+    return Segmentation(
+        method=method,
+        k=k,
+        labels=labels,
+        proba=proba,
+        centers=centers,
+        X=X,
+        preparer=preparer,
+        model=model,
+        order=order,
+        data=df,
+        summary=summary,
+        warnings=list(preparer.warnings) + fit_warnings,
+    )
+
+
+def _model_centers(model: Any, method: str) -> np.ndarray:
+    return model.means_ if method == "gmm" else model.cluster_centers_
+
+
+def _fit_kmeans(X, k, seed, p, summary) -> tuple[KMeans, np.ndarray]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = KMeans(
+            n_clusters=k, init="k-means++", n_init=p["n_init"], max_iter=p["max_iter"],
+            tol=p["tol"], random_state=seed,
+        ).fit(X)
+    summary.update(
+        converged=bool(model.n_iter_ < p["max_iter"]),
+        n_iter=int(model.n_iter_),
+        inertia=float(model.inertia_),
+    )
+    return model, np.eye(k)[model.labels_]
+
+
+def _fit_fcm(X, k, seed, p, summary) -> tuple[FuzzyCMeans, np.ndarray]:
+    try:
+        model = FuzzyCMeans(
+            n_clusters=k, m=p["m"], tol=p["tol"], max_iter=p["max_iter"], random_state=seed,
+            dtype=p["dtype"],
+        ).fit(X)
+    except ValueError as exc:
+        raise ModelError(str(exc), code="bad_fcm_setting") from exc
+    summary.update(
+        converged=bool(model.converged_),
+        n_iter=int(model.n_iter_),
+        objective=float(model.objective_),
+        partition_coefficient=float(model.partition_coefficient_),
+        partition_entropy=float(model.partition_entropy_),
+        xie_beni=float(model.xie_beni_),
+    )
+    return model, model.membership_
+
+
+def _fit_gmm(X, k, seed, p, summary, notes, progress) -> tuple[GaussianMixture, np.ndarray]:
+    if p["covariance_type"] not in COVARIANCE_TYPES:
+        raise InputError(
+            f"Covariance type must be one of {', '.join(COVARIANCE_TYPES)}, "
+            f"not {p['covariance_type']!r}.",
+            code="bad_option",
+        )
+    reg = float(p["reg_covar"])
+    for attempt in range(4):
+        try:
+            model = _gmm_em(X, k, seed, p, reg, summary, progress)
+            break
+        except ValueError as exc:
+            if "ill-defined empirical covariance" not in str(exc) and "singular" not in str(exc):
+                raise ModelError(f"The Gaussian mixture could not be fitted: {exc}") from exc
+            if attempt == 3:
+                raise ModelError(
+                    "The Gaussian mixture could not be fitted: some segments have no spread "
+                    "in some direction (for example many identical rows). Try the 'diag' or "
+                    "'spherical' covariance type, or fewer segments.",
+                    code="singular_covariance",
+                ) from exc
+            reg *= 1000.0
+    if reg != float(p["reg_covar"]):
+        notes.append(
+            f"Some segments had almost no spread (e.g. duplicated rows), so the covariance was "
+            f"regularised more strongly (reg_covar={reg:g}); 'diag' or fewer segments may fit better."
+        )
+    n = X.shape[0]
+    ll = float(model.score(X) * n)
+    summary.update(
+        converged=bool(model.converged_),
+        n_iter=int(model.n_iter_),
+        log_likelihood=ll,
+        bic=float(model.bic(X)),
+        aic=float(model.aic(X)),
+        reg_covar_used=reg,
+    )
+    return model, model.predict_proba(X)
+
+
+def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
+    n = X.shape[0]
+    n_init = int(p["n_init"])
+    sub = int(p["subsample"])
+    common = dict(
+        n_components=k, covariance_type=p["covariance_type"], reg_covar=reg, tol=p["tol"]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        if n <= sub or n_init == 1:
+            model = GaussianMixture(
+                **common, n_init=n_init, max_iter=p["max_iter"], random_state=seed
+            ).fit(X)
+            summary["strategy"] = f"{n_init} start(s) of EM on all {n:,} rows"
+            return model
+        rng = np.random.default_rng(seed)
+        idx = rng.choice(n, size=sub, replace=False)
+        best: GaussianMixture | None = None
+        for i in range(n_init):
+            progress(0.15 + 0.45 * i / n_init, f"Start {i + 1} of {n_init} on a {sub:,}-row sample")
+            cand = GaussianMixture(
+                **common, n_init=1, max_iter=p["max_iter"], random_state=seed + i
+            ).fit(X[idx])
+            if best is None or cand.lower_bound_ > best.lower_bound_:
+                best = cand
+        assert best is not None
+        progress(0.65, f"Refining the best start on all {n:,} rows")
+        model = GaussianMixture(
+            **common,
+            n_init=1,
+            max_iter=p["max_iter"],
+            weights_init=best.weights_,
+            means_init=best.means_,
+            precisions_init=best.precisions_,
+            random_state=seed,
+        ).fit(X)
+        summary["strategy"] = (
+            f"{n_init} starts of EM on a random sample of {sub:,} rows; the best start "
+            f"was refined on all {n:,} rows"
+        )
+        return model
