@@ -12,10 +12,12 @@ layer over it. Example::
     to_csv_bytes(seg.table())
 """
 
+from analytics.anomaly import anomaly_scores
 from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
 from analytics.fcm import FuzzyCMeans
 from analytics.prepare import PrepOptions, Preparer, prepare, profile_columns
 from analytics.segment import Segmentation, segment
+from analytics.synthetic import sample_synthetic
 
 __all__ = [
     "ColumnError",
@@ -27,7 +29,9 @@ __all__ = [
     "PrepOptions",
     "Preparer",
     "Segmentation",
+    "anomaly_scores",
     "prepare",
     "profile_columns",
+    "sample_synthetic",
     "segment",
 ]

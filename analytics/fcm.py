@@ -13,6 +13,7 @@ One iteration therefore costs about two matrix products over the data.
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterator
 
 import numpy as np
@@ -30,11 +31,15 @@ def _blocks(n: int, size: int = _BLOCK_ROWS) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-def _sq_distances(X: np.ndarray, centers: np.ndarray, c_sq: np.ndarray) -> np.ndarray:
-    """Squared Euclidean distances, shape (n, k), clipped at 0 against round-off."""
-    d2 = X @ centers.T
-    d2 *= -2.0
-    d2 += np.einsum("ij,ij->i", X, X)[:, None]
+def _sq_distances(
+    X: np.ndarray, centers: np.ndarray, c_sq: np.ndarray, x_sq: np.ndarray | None = None
+) -> np.ndarray:
+    """Squared Euclidean distances, shape (n, k), clipped at 0 against round-off.
+
+    ``x_sq`` (n,) may be passed in so row norms are computed once per fit, not per iteration.
+    """
+    d2 = X @ (-2.0 * centers).T
+    d2 += (np.einsum("ij,ij->i", X, X) if x_sq is None else x_sq)[:, None]
     d2 += c_sq[None, :]
     np.maximum(d2, 0.0, out=d2)
     return d2
@@ -49,11 +54,13 @@ def _memberships(d2: np.ndarray, m: float) -> np.ndarray:
     """
     d_min = d2.min(axis=1, keepdims=True)
     on_centre = d_min[:, 0] <= 0.0
+    zero = d2[on_centre] <= 0.0 if on_centre.any() else None
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = d_min / d2
-    np.power(u, 1.0 / (m - 1.0), out=u)
-    if on_centre.any():
-        u[on_centre] = (d2[on_centre] <= 0.0).astype(u.dtype)
+        u = np.divide(d_min, d2, out=d2)  # d2 is not needed afterwards: reuse its memory
+    if m != 2.0:  # for the usual m = 2 the exponent is 1: skip the costly power
+        np.power(u, 1.0 / (m - 1.0), out=u)
+    if zero is not None:
+        u[on_centre] = zero.astype(u.dtype)
     u /= u.sum(axis=1, keepdims=True)
     return u
 
@@ -117,11 +124,16 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
                 f"n_samples={n_samples} should be >= n_clusters={self.n_clusters}: "
                 "there must be at least as many rows as clusters."
             )
-        if not np.isfinite(self.m) or self.m <= 1.0:
+        if not isinstance(self.m, numbers.Real) or not np.isfinite(self.m) or self.m <= 1.0:
             raise ValueError(
                 f"The fuzzifier m must be greater than 1 (got {self.m!r}); 2 is the usual choice."
             )
-        if self.tol < 0 or self.max_iter < 1:
+        if (
+            not isinstance(self.tol, numbers.Real)
+            or not isinstance(self.max_iter, numbers.Integral)
+            or self.tol < 0
+            or self.max_iter < 1
+        ):
             raise ValueError("tol must be >= 0 and max_iter >= 1.")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}.")
@@ -138,19 +150,20 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         -------
         self
         """
-        X = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
-        X = np.ascontiguousarray(X, dtype=self.dtype)
-        n = X.shape[0]
-        self._check_params(n)
+        X_in = validate_data(self, X, dtype=[np.float64, np.float32], ensure_min_samples=1)
+        self._check_params(X_in.shape[0])
         m = float(self.m)
         rng = check_random_state(self.random_state)
-        centers, _ = kmeans_plusplus(X, self.n_clusters, random_state=rng)
+        # Seed on the input precision so float32 runs start where float64 runs do.
+        centers, _ = kmeans_plusplus(X_in, self.n_clusters, random_state=rng)
+        X = np.ascontiguousarray(X_in, dtype=self.dtype)
         centers = centers.astype(X.dtype)
 
+        x_sq = np.einsum("ij,ij->i", X, X)
         u_prev: np.ndarray | None = None
         self.converged_ = False
         for it in range(1, self.max_iter + 1):
-            u, centers_new = self._step(X, centers, m)
+            u, centers_new = self._step(X, x_sq, centers, m)
             shift = np.inf if u_prev is None else float(np.abs(u - u_prev).max())
             u_prev, centers = u, centers_new
             if shift <= self.tol:
@@ -164,7 +177,9 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self._set_indices(X)
         return self
 
-    def _step(self, X: np.ndarray, centers: np.ndarray, m: float) -> tuple[np.ndarray, np.ndarray]:
+    def _step(
+        self, X: np.ndarray, x_sq: np.ndarray, centers: np.ndarray, m: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """One alternating update: memberships at ``centers``, then new centres."""
         n, k = X.shape[0], centers.shape[0]
         c_sq = np.einsum("ij,ij->i", centers, centers)
@@ -172,9 +187,9 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         num = np.zeros_like(centers, dtype=np.float64)
         den = np.zeros(k, dtype=np.float64)
         for sl in _blocks(n):
-            u = _memberships(_sq_distances(X[sl], centers, c_sq), m)
+            u = _memberships(_sq_distances(X[sl], centers, c_sq, x_sq[sl]), m)
             u_all[sl] = u
-            um = u**m
+            um = u * u if m == 2.0 else u**m
             num += um.T @ X[sl]
             den += um.sum(axis=0)
         # An empty cluster (den == 0) keeps its previous centre rather than becoming NaN.

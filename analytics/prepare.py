@@ -168,6 +168,14 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
     """
     if not isinstance(df, pd.DataFrame):
         raise InputError("Expected a table (a pandas DataFrame).", code="not_a_table")
+    names = pd.Index([str(c) for c in df.columns])
+    if names.has_duplicates:
+        dups = sorted(set(names[names.duplicated()]))
+        raise ColumnError(
+            "Several columns have the same name: " + ", ".join(f"'{c}'" for c in dups)
+            + ". Rename them so that every column name is different.",
+            code="duplicate_column_names",
+        )
     cols = list(df.columns[:MAX_PROFILED_COLUMNS])
     rows = [asdict(_profile_one(str(c), df[c])) for c in cols] if len(df) else []
     out = pd.DataFrame(
@@ -258,7 +266,9 @@ class Preparer:
                 # Dates, IDs and free text chosen by hand: use as numbers if they parse,
                 # otherwise as categories if few enough, else refuse with the reason.
                 nums = _to_numeric(df[c])
-                if nums.notna().mean() >= 0.9:
+                # Share of the *present* values that parse: a mostly-missing column of numbers
+                # is numeric, not a category.
+                if nums.notna().sum() >= 0.9 * max(int(df[c].notna().sum()), 1):
                     self.numeric.append(c)
                 elif df[c].nunique() <= MAX_CATEGORIES:
                     self.categorical.append(c)
@@ -292,7 +302,7 @@ class Preparer:
         for c in list(self.numeric):
             raw = df[c]
             x = _to_numeric(raw)
-            n_inf = int(pd.api.types.is_numeric_dtype(raw) and np.isinf(raw.to_numpy(dtype="float64", na_value=np.nan)).sum())
+            n_inf = _count_inf(raw)
             if n_inf:
                 self.warnings.append(
                     f"'{c}': {n_inf} infinite value(s) (such as 1e309) were treated as missing."
@@ -303,7 +313,10 @@ class Preparer:
                 self.warnings.append(f"'{c}' was left out: no value in it is a number.")
                 continue
             if c in candidates and (v >= 0).all():
-                skew = float(v.skew()) if len(v) > 2 else 0.0
+                # Skewness is scale-free: dividing by max|v| keeps cubes of values near
+                # 1e308 from overflowing.
+                top = float(v.abs().max()) or 1.0
+                skew = float((v / top).skew()) if len(v) > 2 else 0.0
                 if not auto or skew > 1.0:
                     self.log_columns.append(c)
             elif c in candidates and not auto:
@@ -363,18 +376,27 @@ class Preparer:
                 + ", ".join(f"'{c}'" for c in missing),
                 code="missing_columns",
             )
-        parts = []
-        for c in self.numeric:
+        # Filled column by column into one preallocated matrix: no list of parts plus a
+        # stacked copy, so peak memory stays near one prepared matrix.
+        X = np.empty((len(df), len(self.feature_names)), dtype="float64")
+        for j, c in enumerate(self.numeric):
             x = _to_numeric(df[c])
             if c in self.log_columns:
                 x = np.log1p(x.clip(lower=0))
-            z = (x.fillna(self.fill[c]).to_numpy(dtype="float64") - self.center[c]) / self.scale[c]
-            parts.append(z[:, None])
+            X[:, j] = x.fillna(self.fill[c]).to_numpy(dtype="float64")
+            X[:, j] -= self.center[c]
+            X[:, j] /= self.scale[c]
+        j = len(self.numeric)
         for c in self.categorical:
-            s = df[c].astype("string").fillna(self.fill[c]).to_numpy(dtype=object)
-            cats = np.asarray(self.categories[c], dtype=object)
-            parts.append((s[:, None] == cats[None, :]).astype("float64"))
-        X = np.hstack(parts) if parts else np.empty((len(df), 0))
+            # get_indexer gives -1 for unseen labels; pd.Categorical warns (pandas 4 will raise).
+            codes = pd.Index(self.categories[c], dtype="string").get_indexer(
+                df[c].astype("string").fillna(self.fill[c])
+            )
+            block = X[:, j : j + len(self.categories[c])]
+            block[:] = 0.0
+            seen = codes >= 0  # unseen labels (code -1) get an all-zero one-hot row
+            block[np.nonzero(seen)[0], codes[seen]] = 1.0
+            j += len(self.categories[c])
         bad = ~np.isfinite(X)
         if bad.any():
             col = self.feature_names[int(np.nonzero(bad.any(axis=0))[0][0])]
@@ -431,6 +453,15 @@ _ROLE_WHY = {
 }
 
 
+def _count_inf(s: pd.Series) -> int:
+    """Infinite values in a column, whether stored as numbers or as text such as '1e309'."""
+    if pd.api.types.is_bool_dtype(s):
+        return 0
+    if not pd.api.types.is_numeric_dtype(s):
+        s = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
+    return int(np.isinf(s.to_numpy(dtype="float64", na_value=np.nan)).sum())
+
+
 def _stable_mean(v: pd.Series) -> float:
     a = v.to_numpy(dtype="float64")
     s = float(np.abs(a).max()) or 1.0
@@ -478,6 +509,8 @@ def prepare(
     if len(df) == 0:
         raise InputError("The table has no rows.", code="no_rows")
     prof = profile_columns(df)
+    if isinstance(columns, str):  # one name, not a sequence of one-letter names
+        columns = [columns]
     if columns is None:
         columns = prof.loc[prof["use"], "column"].tolist()
         if not columns:

@@ -128,7 +128,7 @@ class Segmentation:
 
     def predict_proba(self, new_df: pd.DataFrame) -> np.ndarray:
         """Segment probabilities of new rows, shape (n_new, k), columns in segment order."""
-        X = self.preparer.transform(_as_frame(new_df))
+        X = self.preparer.transform(_as_frame(new_df).rename(columns=str))
         return self._proba_of(X)
 
     def _proba_of(self, X: np.ndarray) -> np.ndarray:
@@ -150,7 +150,7 @@ class Segmentation:
             raise InputError(
                 "Densities exist only for Gaussian mixtures.", code="not_a_mixture"
             )
-        X = self.X if new_df is None else self.preparer.transform(_as_frame(new_df))
+        X = self.X if new_df is None else self.preparer.transform(_as_frame(new_df).rename(columns=str))
         return self.model.score_samples(X)
 
 
@@ -322,10 +322,16 @@ def _model_centers(model: Any, method: str) -> np.ndarray:
 def _fit_kmeans(X, k, seed, p, summary) -> tuple[KMeans, np.ndarray]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        model = KMeans(
-            n_clusters=k, init="k-means++", n_init=p["n_init"], max_iter=p["max_iter"],
-            tol=p["tol"], random_state=seed,
-        ).fit(X)
+        try:
+            model = KMeans(
+                n_clusters=k, init="k-means++", n_init=p["n_init"], max_iter=p["max_iter"],
+                tol=p["tol"], random_state=seed,
+            ).fit(X)
+        except (ValueError, TypeError) as exc:  # scikit-learn's InvalidParameterError
+            raise ModelError(
+                f"k-means could not be fitted with these settings: {exc}",
+                code="bad_kmeans_setting",
+            ) from exc
     summary.update(
         converged=bool(model.n_iter_ < p["max_iter"]),
         n_iter=int(model.n_iter_),
@@ -340,7 +346,7 @@ def _fit_fcm(X, k, seed, p, summary) -> tuple[FuzzyCMeans, np.ndarray]:
             n_clusters=k, m=p["m"], tol=p["tol"], max_iter=p["max_iter"], random_state=seed,
             dtype=p["dtype"],
         ).fit(X)
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise ModelError(str(exc), code="bad_fcm_setting") from exc
     summary.update(
         converged=bool(model.converged_),

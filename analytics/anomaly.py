@@ -1,0 +1,407 @@
+"""``anomaly_scores()``: unusual customers as the rows a Gaussian mixture finds unlikely.
+
+A Gaussian mixture is a density estimator: ``log p(x)`` is high where many
+customers look alike and low where almost none do. The rows with the lowest
+log density are the anomalies. Each row is explained against its nearest
+segment (the one with the highest posterior probability) in that segment's own
+units: feature ``j`` is ``(x_j - mu_j) / sqrt(Sigma_jj)`` standard deviations from
+the segment's typical value, with ``Sigma`` that component's covariance (so a
+feature that varies a lot within a segment needs a bigger gap to be unusual).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy.special import logsumexp
+
+from analytics.errors import InputError
+from analytics.segment import Segmentation, segment
+
+#: Number of features named in each row's explanation.
+N_EXPLAIN = 3
+#: Below this many standard deviations no single feature is "far" from typical.
+FAR_SD = 2.0
+
+SCORE_COLUMNS = ("log_density", "anomaly_score", "is_anomaly", "nearest_segment", "explanation")
+
+
+@dataclass(frozen=True)
+class AnomalyResult:
+    """The result of :func:`fit_anomaly_model`.
+
+    Attributes
+    ----------
+    scores : DataFrame of shape (n_rows, 5 + 2 * N_EXPLAIN), same index as the input:
+        ``log_density``, ``anomaly_score`` (0-100, higher = more unusual),
+        ``is_anomaly``, ``nearest_segment`` (1..k), ``explanation`` (plain words),
+        ``top_feature_1..3`` and ``top_sd_1..3`` (signed deviation in segment sd)
+    segmentation : the fitted Gaussian-mixture :class:`~analytics.segment.Segmentation`
+    cutoff : log-density cutoff; rows with ``log_density <= cutoff`` are anomalies
+    contamination : the share asked for (None when a cutoff was given instead)
+    warnings : plain sentences about preparation and fitting
+    """
+
+    scores: pd.DataFrame
+    segmentation: Segmentation
+    cutoff: float
+    contamination: float | None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def n_anomalies(self) -> int:
+        """Number of rows flagged."""
+        return int(self.scores["is_anomaly"].sum())
+
+    def recut(
+        self, contamination: float | None = None, threshold: float | None = None
+    ) -> AnomalyResult:
+        """The same scores flagged with another share or log-density cutoff (no refit).
+
+        Returns a new result; this one is left unchanged (it may be cached).
+        """
+        flags, cutoff = flag_lowest(self.scores["log_density"].to_numpy(), contamination, threshold)
+        scores = self.scores.copy()
+        scores["is_anomaly"] = flags
+        return replace(
+            self,
+            scores=scores,
+            cutoff=cutoff,
+            contamination=None if threshold is not None else _check_contamination(contamination),
+        )
+
+    def table(self) -> pd.DataFrame:
+        """The input rows unchanged plus every score column (renamed ``*_model`` on a clash)."""
+        data = self.segmentation.data
+        taken = {str(c) for c in data.columns}
+        renamed = {}
+        for c in self.scores.columns:
+            name = c
+            while name in taken:
+                name += "_model"
+            renamed[c] = name
+        return pd.concat([data, self.scores.rename(columns=renamed)], axis=1)
+
+
+def _check_contamination(contamination: Any) -> float:
+    if contamination is None:
+        contamination = 0.01
+    if isinstance(contamination, bool) or not isinstance(contamination, int | float | np.number):
+        raise InputError(
+            f"The share of rows to flag must be a number between 0 and 0.5, got {contamination!r}.",
+            code="bad_contamination",
+        )
+    c = float(contamination)
+    if not (0 < c <= 0.5):
+        raise InputError(
+            f"The share of rows to flag must be above 0 and at most 0.5 (50%), got {c:g}.",
+            code="bad_contamination",
+        )
+    return c
+
+
+def flag_lowest(
+    log_density: np.ndarray, contamination: float | None = 0.01, threshold: float | None = None
+) -> tuple[np.ndarray, float]:
+    """Flag the lowest-density rows.
+
+    Parameters
+    ----------
+    log_density : ndarray of shape (n_rows,)
+    contamination : share of rows to flag, in (0, 0.5]; the ``ceil(share * n)``
+        lowest rows are flagged (rows tied with the last one are flagged too)
+    threshold : log-density cutoff used instead of ``contamination`` when given
+
+    Returns
+    -------
+    flags : bool ndarray of shape (n_rows,), ``log_density <= cutoff``
+    cutoff : the cutoff used
+    """
+    ld = np.asarray(log_density, dtype="float64")
+    if threshold is not None:
+        if isinstance(threshold, bool) or not np.isfinite(threshold):
+            raise InputError(
+                f"The log-density cutoff must be a finite number, got {threshold!r}.",
+                code="bad_threshold",
+            )
+        cutoff = float(threshold)
+    else:
+        c = _check_contamination(contamination)
+        # The tiny epsilon keeps 0.01 * 100 (= 1.0000000000000002) at one row.
+        m = max(1, math.ceil(c * len(ld) - 1e-9))
+        cutoff = float(np.partition(ld, m - 1)[m - 1]) if len(ld) else -np.inf
+    return ld <= cutoff, cutoff
+
+
+def component_sd(model: Any) -> np.ndarray:
+    """Per-component standard deviation of every prepared feature, shape (k, p).
+
+    Handles scikit-learn's four covariance types: ``full`` (k, p, p), ``tied``
+    (p, p), ``diag`` (k, p) and ``spherical`` (k,).
+    """
+    cov = np.asarray(model.covariances_, dtype="float64")
+    k, p = model.means_.shape
+    kind = model.covariance_type
+    if kind == "full":
+        var = np.diagonal(cov, axis1=1, axis2=2)
+    elif kind == "tied":
+        var = np.broadcast_to(np.diag(cov), (k, p))
+    elif kind == "diag":
+        var = cov
+    else:  # spherical
+        var = np.broadcast_to(cov[:, None], (k, p))
+    return np.sqrt(np.maximum(var, 1e-300))
+
+
+def _fmt(v: float) -> str:
+    if not np.isfinite(v):
+        return str(v)
+    a = abs(v)
+    if a >= 1e4:
+        return f"{v:,.0f}"
+    if a >= 100:
+        return f"{v:.1f}"
+    return f"{v:.3g}"
+
+
+def component_log_prob(model: Any, X: np.ndarray) -> np.ndarray:
+    """``log N(x_i | mu_j, Sigma_j)`` for every row and model component, shape (n, k).
+
+    The same formula as scikit-learn's ``_estimate_log_gaussian_prob`` (via the
+    Cholesky factor of each precision matrix), written out for every covariance type.
+    """
+    k, p = model.means_.shape
+    pc = np.asarray(model.precisions_cholesky_, dtype="float64")
+    kind = model.covariance_type
+    out = np.empty((X.shape[0], k))
+    for j in range(k):
+        if kind == "full":
+            L = pc[j]
+        elif kind == "tied":
+            L = pc
+        elif kind == "diag":
+            L = np.diag(pc[j])
+        else:
+            L = np.eye(p) * pc[j]
+        y = (X - model.means_[j]) @ L
+        log_det = float(np.sum(np.log(np.diag(L))))
+        out[:, j] = -0.5 * (p * np.log(2 * np.pi) + np.sum(y * y, axis=1)) + log_det
+    return out
+
+
+def small_components(model: Any, n: int) -> np.ndarray:
+    """Components too small to describe customers, bool shape (k,) in model order.
+
+    A component holding fewer rows than features + 1 (at most 2% of the rows, at
+    least 2) has a degenerate covariance: it shrinks onto a few outlying rows and
+    gives them a *high* density, hiding exactly the rows we look for.
+    """
+    p = model.means_.shape[1]
+    min_size = max(2.0, min(p + 1.0, math.ceil(0.02 * n)))
+    small = model.weights_ * n < min_size
+    if small.all():
+        return np.zeros_like(small)
+    return small
+
+
+def _explain(
+    seg: Segmentation, comp: np.ndarray, seg_of_row: np.ndarray, n_explain: int
+) -> pd.DataFrame:
+    """Per-row deviation of each feature from the nearest segment, in that segment's sd.
+
+    Numbers: ``(x_j - mu_cj) / sd_cj`` in the prepared (scaled, possibly logged) space,
+    which is the same number of sd as in the original units for unlogged columns.
+    Categories: the row's own category is compared with its share in the segment,
+    ``(1 - share) / sd`` of that one-hot feature.
+    """
+    prep, model, X = seg.preparer, seg.model, seg.X
+    n = X.shape[0]
+    mu = model.means_[comp]  # (n, p)
+    sd = component_sd(model)[comp]
+    typical = prep.inverse_transform(model.means_)  # (k, n_columns) original units
+
+    names: list[str] = []
+    z_cols: list[np.ndarray] = []
+    p_num = len(prep.numeric)
+    for j, c in enumerate(prep.numeric):
+        names.append(c)
+        z_cols.append((X[:, j] - mu[:, j]) / sd[:, j])
+    offset = p_num
+    cat_info = []
+    for c in prep.categorical:
+        cats = prep.categories[c]
+        block = slice(offset, offset + len(cats))
+        own = X[:, block].argmax(axis=1)  # the row's category
+        rows = np.arange(n)
+        share = np.clip(mu[:, block][rows, own], 0.0, 1.0)
+        z = (1.0 - mu[:, block][rows, own]) / sd[:, block][rows, own]
+        names.append(c)
+        z_cols.append(z)
+        cat_info.append((c, np.asarray(cats, dtype=object)[own], share))
+        offset += len(cats)
+    Z = np.column_stack(z_cols) if z_cols else np.zeros((n, 0))
+    m = min(n_explain, Z.shape[1])
+    top = np.argsort(-np.abs(Z), axis=1, kind="stable")[:, :m]
+
+    raw = {c: _raw_numbers(seg.data, c) for c in prep.numeric}
+    typ = {c: typical[c].to_numpy(dtype="float64") for c in prep.numeric}
+    cat_lookup = {c: (labels, share) for c, labels, share in cat_info}
+    explanations = []
+    for i in range(n):
+        s = int(seg_of_row[i])
+        parts = []
+        for f in top[i]:
+            c = names[f]
+            z = Z[i, f]
+            if f < p_num:
+                where = "above" if z >= 0 else "below"
+                scale = " on a log scale" if c in prep.log_columns else ""
+                parts.append(
+                    f"{c} {_fmt(raw[c][i])} vs typical {_fmt(typ[c][comp[i]])} in "
+                    f"segment {s} ({abs(z):.1f} sd {where}{scale})"
+                )
+            else:
+                labels, share = cat_lookup[c]
+                parts.append(
+                    f"{c} is '{labels[i]}', {share[i]:.0%} of segment {s} ({abs(z):.1f} sd)"
+                )
+        text = "; ".join(parts)
+        if m and abs(Z[i, top[i, 0]]) < FAR_SD:
+            text = "an unusual combination of values rather than one extreme value: " + text
+        explanations.append(text)
+    out: dict[str, Any] = {"explanation": explanations}
+    for r in range(n_explain):
+        if r < m:
+            out[f"top_feature_{r + 1}"] = np.asarray(names, dtype=object)[top[:, r]]
+            out[f"top_sd_{r + 1}"] = np.round(Z[np.arange(n), top[:, r]], 3)
+        else:
+            out[f"top_feature_{r + 1}"] = np.full(n, None, dtype=object)
+            out[f"top_sd_{r + 1}"] = np.full(n, np.nan)
+    return pd.DataFrame(out, index=seg.data.index)
+
+
+def _raw_numbers(df: pd.DataFrame, c: str) -> np.ndarray:
+    """The row's own value in original units (NaN where it was missing and imputed)."""
+    s = df[c] if c in df.columns else df.rename(columns=str)[c]
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s):
+        return s.astype("float64").to_numpy(dtype="float64", na_value=np.nan)
+    return pd.to_numeric(s.astype("string"), errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+
+
+def fit_anomaly_model(
+    df: pd.DataFrame,
+    k: int | None,
+    columns: Sequence[str] | None = None,
+    contamination: float | None = 0.01,
+    random_state: int = 0,
+    threshold: float | None = None,
+    n_explain: int = N_EXPLAIN,
+    **params: Any,
+) -> AnomalyResult:
+    """Fit a Gaussian mixture and score every row; keeps the fitted model for charts.
+
+    Parameters are those of :func:`anomaly_scores`. Returns an :class:`AnomalyResult`.
+    """
+    if threshold is None:
+        _check_contamination(contamination)
+    if k is None:
+        from analytics.synthetic import best_k_by_bic
+
+        seg, _ = best_k_by_bic(df, columns=columns, random_state=random_state, **params)
+    else:
+        seg = segment(df, "gmm", k, columns, random_state, **params)
+    ld, comp, nearest, notes = _density(seg)
+    flags, cutoff = flag_lowest(ld, contamination, threshold)
+    # Percentile of -log density: the share of rows at least as dense as this one,
+    # so the least dense row scores 100 and the densest 100 / n.
+    order = np.sort(ld)
+    n = len(ld)
+    at_least_as_dense = n - np.searchsorted(order, ld, side="left")
+    scores = pd.DataFrame(
+        {
+            "log_density": ld,
+            "anomaly_score": 100.0 * at_least_as_dense / n,
+            "is_anomaly": flags,
+            "nearest_segment": nearest.astype("int64"),
+        },
+        index=df.index,
+    )
+    scores = pd.concat([scores, _explain(seg, comp, nearest, int(n_explain))], axis=1)
+    return AnomalyResult(
+        scores=scores,
+        segmentation=seg,
+        cutoff=cutoff,
+        contamination=None if threshold is not None else float(contamination or 0.01),
+        warnings=list(seg.warnings) + notes,
+    )
+
+
+def _density(seg: Segmentation) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
+    """Log density, nearest model component, its segment number, and notes.
+
+    Rows are scored under the mixture without its tiny components (see
+    :func:`small_components`), and explained against the nearest remaining one.
+    """
+    model, X = seg.model, seg.X
+    rank = np.empty(seg.k, dtype="int64")
+    rank[seg.order] = np.arange(1, seg.k + 1)
+    small = small_components(model, X.shape[0])
+    if not small.any():
+        comp = seg.order[seg.labels - 1]
+        return seg.log_density(), comp, seg.labels, []
+    keep = np.flatnonzero(~small)
+    w = model.weights_[keep] / model.weights_[keep].sum()
+    lp = component_log_prob(model, X)[:, keep] + np.log(w)
+    ld = logsumexp(lp, axis=1)
+    comp = keep[lp.argmax(axis=1)]
+    tiny = ", ".join(str(s) for s in sorted(rank[small]))
+    sizes = ", ".join(f"{model.weights_[j] * X.shape[0]:.0f}" for j in np.flatnonzero(small))
+    note = (
+        f"Segment(s) {tiny} hold only about {sizes} row(s): too few to describe customers, "
+        "so those rows were scored against the other segments (they are likely outliers)."
+    )
+    return ld, comp, rank[comp], [note]
+
+
+def anomaly_scores(
+    df: pd.DataFrame,
+    k: int | None,
+    columns: Sequence[str] | None = None,
+    contamination: float | None = 0.01,
+    random_state: int = 0,
+    threshold: float | None = None,
+    **params: Any,
+) -> pd.DataFrame:
+    """Score how unusual every row is under a Gaussian mixture of ``k`` segments.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n_rows, n_columns); never modified
+    k : number of mixture components (e.g. the Choose k recommendation);
+        None picks it by BIC over 1..8
+    columns : feature columns; default: the numeric and categorical ones
+    contamination : share of rows to flag, in (0, 0.5]: the lowest-density ones
+    random_state : seed for the fit
+    threshold : a log-density cutoff to use instead of ``contamination``
+    **params : preparation and mixture settings of :func:`analytics.segment`
+        (``scaling``, ``log_transform``, ``covariance_type``, ``n_init`` ...)
+
+    Returns
+    -------
+    DataFrame of shape (n_rows, 11), index of ``df``: ``log_density``,
+    ``anomaly_score`` (percentile of -log density, 0-100], ``is_anomaly``,
+    ``nearest_segment`` (1..k, 1 = largest), ``explanation`` (the features that make
+    the row unlikely, in original units, with their distance from the segment's
+    typical value in that segment's standard deviations), ``top_feature_1..3``
+    and ``top_sd_1..3``.
+    """
+    return fit_anomaly_model(
+        df, k, columns, contamination, random_state, threshold, **params
+    ).scores

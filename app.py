@@ -1,0 +1,38 @@
+"""Router of the segmentation workbench: page config, navigation, shared sidebar."""
+
+from __future__ import annotations
+
+import os
+
+# One BLAS thread per process: OpenBLAS's spinning worker threads make small matrix
+# products (Gaussian mixtures do many) up to 100x slower when sessions share 2 cores.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import streamlit as st  # noqa: E402
+
+from ui.data import ensure_dataset, features  # noqa: E402
+from ui.state import SEGMENTATION, init_state  # noqa: E402
+
+st.set_page_config(page_title="Segmentation workbench", page_icon="🧭", layout="wide")
+init_state()
+dataset = ensure_dataset()
+
+PAGES = [
+    st.Page("pages/data.py", title="Data", icon="📄", default=True),
+    st.Page("pages/segments.py", title="Segments", icon="🧩"),
+    st.Page("pages/anomalies.py", title="Anomalies", icon="🚨"),
+    st.Page("pages/synthetic.py", title="Synthetic data", icon="🧪"),
+]
+nav = st.navigation(PAGES)
+
+with st.sidebar:
+    st.caption("Current data")
+    st.markdown(f"**{dataset.name}**  \n{len(dataset.df):,} rows · {len(features())} features")
+    fit = st.session_state.get(SEGMENTATION)
+    if fit is not None:
+        s = fit.seg.summary
+        st.caption("Latest segmentation")
+        st.markdown(f"{s['method_name']}, k = {s['k']}")
+
+nav.run()

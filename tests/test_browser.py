@@ -1,0 +1,88 @@
+"""The main analyst flow in real Chromium: upload, choose k, fit, download, check the file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _customers(path: Path) -> pd.DataFrame:
+    """Three clear groups, an ID column and a non-ASCII text column."""
+    rng = np.random.default_rng(7)
+    centres = np.array([[25, 20.0, 80], [45, 70.0, 20], [65, 40.0, 50]])
+    g = rng.integers(0, 3, 300)
+    x = centres[g] + rng.normal(0, [3, 5, 6], (300, 3))
+    df = pd.DataFrame(
+        {
+            "kunden_nr": [f"K-{i:05d}" for i in range(300)],
+            "alter": np.round(x[:, 0]).astype(int),
+            "einkommen_tsd": np.round(x[:, 1], 1),
+            "punkte": np.round(x[:, 2], 1),
+            "stadt": rng.choice(["Zürich", "Genève", "Bern"], 300),
+        }
+    )
+    df.to_csv(path, index=False, sep=";", decimal=",", encoding="utf-8")
+    return df
+
+
+def test_upload_choose_k_fit_and_download(tmp_path: Path) -> None:
+    sync_api = pytest.importorskip("playwright.sync_api")  # installed by requirements-dev.txt
+    assert Path(CHROMIUM).exists(), "scripts/test.sh installs Debian's chromium"
+    csv_path = tmp_path / "kunden.csv"
+    original = _customers(csv_path)
+
+    with running_app() as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(accept_downloads=True)
+            page.set_default_timeout(120_000)
+            page.goto(url)
+            wait_idle(page)
+            page.get_by_role("heading", name="Data").first.wait_for()
+
+            # Upload on the Data page.
+            page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(csv_path))
+            page.get_by_text("kunden.csv").first.wait_for()
+            wait_idle(page)
+            rows = page.get_by_test_id("stMetric").filter(has_text="Rows")
+            rows.get_by_text("300", exact=True).wait_for()
+            assert not page.get_by_test_id("stException").count()
+
+            # Segments: choose k = 3, fit.
+            page.get_by_test_id("stSidebarNav").get_by_text("Segments").click()
+            wait_idle(page)
+            k_input = page.get_by_role("spinbutton", name="Segments (k)")
+            k_input.fill("3")
+            k_input.press("Enter")
+            wait_idle(page)
+            page.get_by_role("button", name="Fit", exact=True).click()
+            page.get_by_role("heading", name="Downloads").wait_for()
+            wait_idle(page)
+            assert not page.get_by_test_id("stException").count()
+
+            # Download the labelled table and check every row, column and probability.
+            with page.expect_download() as info:
+                page.get_by_role("button", name="Labelled table").click()
+            target = tmp_path / "labelled.csv"
+            info.value.save_as(target)
+        finally:
+            browser.close()
+
+    got = pd.read_csv(target)
+    assert len(got) == len(original)
+    assert list(got.columns[: original.shape[1]]) == list(original.columns)
+    pd.testing.assert_frame_equal(
+        got[original.columns], original, check_dtype=False, check_exact=False, rtol=1e-12
+    )
+    prob = got[[f"prob_segment_{j}" for j in (1, 2, 3)]].to_numpy()
+    np.testing.assert_allclose(prob.sum(axis=1), 1.0, atol=1e-9)
+    assert set(got["segment"]) == {1, 2, 3}
+    np.testing.assert_allclose(got["segment_probability"], prob.max(axis=1))
+    assert (got["segment"].to_numpy() == prob.argmax(axis=1) + 1).all()

@@ -1,0 +1,78 @@
+"""AppTest of the Anomalies page: first load, scoring the sample, moving the cutoff, downloads."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.state import ANOMALIES, DATASET
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+def metric(at: AppTest, label: str) -> str:
+    return next(m.value for m in at.metric if m.label == label)
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=90)
+    app.run()
+    app.switch_page("pages/anomalies.py")
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Anomalies"
+    return app
+
+
+def score(at: AppTest, k: int = 4) -> AppTest:
+    at.number_input(key="w_anom_k").set_value(k)
+    at.run()
+    at.button(key="anom_fit").click()
+    at.run()
+    assert not at.exception
+    return at
+
+
+def test_first_load_asks_to_score(at: AppTest) -> None:
+    assert at.session_state[ANOMALIES] is None
+    assert any("Score every row" in i.value for i in at.info)
+    assert not at.get("download_button")
+
+
+def test_scoring_the_sample_flags_the_lowest_share(at: AppTest) -> None:
+    score(at)
+    assert not at.error
+    n = len(at.session_state[DATASET].df)
+    result = at.session_state[ANOMALIES].seg
+    assert result.segmentation.k == 4
+    assert metric(at, "Rows") == f"{n:,}"
+    assert metric(at, "Flagged") == f"{math.ceil(0.01 * n):,}"
+    assert len(at.get("plotly_chart")) == 2  # histogram and map
+    flagged = next(d.value for d in at.dataframe if "explanation" in d.value.columns)
+    assert len(flagged) == math.ceil(0.01 * n)
+    assert flagged["explanation"].str.contains("sd").all()
+    labels = [b.label for b in at.get("download_button")]
+    assert any(lab.startswith("Every row with its scores") for lab in labels)
+
+
+def test_moving_the_share_and_the_cutoff(at: AppTest) -> None:
+    score(at)
+    n = len(at.session_state[DATASET].df)
+    at.slider(key="w_anom_pct").set_value(5.0)
+    at.run()
+    assert not at.exception
+    assert metric(at, "Flagged") == f"{math.ceil(0.05 * n):,}"
+    at.radio(key="w_anom_mode").set_value("log-density cutoff")
+    at.run()
+    assert not at.exception
+    slider = at.slider[0]
+    slider.set_value(slider.max)  # the median: about half the rows
+    at.run()
+    flagged = int(metric(at, "Flagged").replace(",", ""))
+    assert 0.45 * n < flagged < 0.55 * n
+    # The scored result in state is never modified by moving the cutoff.
+    assert at.session_state[ANOMALIES].seg.n_anomalies == math.ceil(0.01 * n)

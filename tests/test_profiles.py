@@ -1,0 +1,271 @@
+"""Profiles, effect sizes, descriptions, targeting and 2-D projections (analytics.profiles)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.decomposition import PCA
+
+from analytics import InputError, segment
+from analytics.profiles import (
+    ambiguous_rows,
+    centres_and_profiles,
+    describe_segment,
+    effect_sizes,
+    ellipse_points,
+    feature_profile,
+    projection_2d,
+    segment_profiles,
+    target_mask,
+    target_rows,
+)
+
+
+def _customers(n: int = 600, seed: int = 0) -> pd.DataFrame:
+    """Two clear groups: low income / high score and high income / low score."""
+    rng = np.random.default_rng(seed)
+    h = n // 2
+    return pd.DataFrame(
+        {
+            "customer_id": np.arange(1000, 1000 + n),
+            "income": np.r_[rng.normal(30, 5, h), rng.normal(80, 8, n - h)],
+            "score": np.r_[rng.normal(70, 8, h), rng.normal(20, 6, n - h)],
+            "age": rng.integers(18, 70, n).astype("float64"),
+            "region": np.r_[rng.choice(["North", "South"], h, p=[0.9, 0.1]),
+                            rng.choice(["North", "South"], n - h, p=[0.1, 0.9])],
+        }
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def df() -> pd.DataFrame:
+    d = _customers()
+    d.loc[3, "income"] = np.nan  # a missing value is left out of means and d
+    return d
+
+
+@pytest.fixture(scope="module")
+def gmm(df):
+    return segment(df, "gmm", 2, columns=["income", "score", "age", "region"])
+
+
+@pytest.fixture(scope="module")
+def kmeans(df):
+    return segment(df, "kmeans", 3, columns=["income", "score", "age", "region"])
+
+
+def _cohen_d(a: np.ndarray, b: np.ndarray) -> float:
+    a, b = a[~np.isnan(a)], b[~np.isnan(b)]
+    sp = np.sqrt(
+        ((a.size - 1) * a.var(ddof=1) + (b.size - 1) * b.var(ddof=1)) / (a.size + b.size - 2)
+    )
+    return (a.mean() - b.mean()) / sp
+
+
+def test_effect_sizes_equal_hand_computation(df, kmeans):
+    eff = effect_sizes(kmeans)
+    for j in range(1, kmeans.k + 1):
+        inside = kmeans.labels == j
+        for c in ("income", "score", "age"):
+            x = df[c].to_numpy(dtype="float64")
+            row = eff[(eff["segment"] == j) & (eff["feature"] == c)].iloc[0]
+            assert row["effect"] == pytest.approx(_cohen_d(x[inside], x[~inside]), rel=1e-9)
+            assert row["segment_value"] == pytest.approx(np.nanmean(x[inside]))
+            assert row["rest_value"] == pytest.approx(np.nanmean(x[~inside]))
+        for v in ("North", "South"):
+            row = eff[(eff["segment"] == j) & (eff["level"] == v)].iloc[0]
+            is_v = (df["region"] == v).to_numpy()
+            assert row["kind"] == "category"
+            assert row["effect"] == pytest.approx(is_v[inside].mean() - is_v[~inside].mean())
+
+
+def test_profiles_sizes_means_and_z(df, gmm):
+    prof = segment_profiles(gmm)
+    assert prof.index.tolist() == [1, 2]
+    assert prof["size"].tolist() == np.bincount(gmm.labels)[1:].tolist()
+    assert prof["share"].sum() == pytest.approx(1.0)
+    inc = df["income"].to_numpy()
+    for j in (1, 2):
+        m = np.nanmean(inc[gmm.labels == j])
+        assert prof.loc[j, "income mean"] == pytest.approx(m)
+        assert prof.loc[j, "income z-score"] == pytest.approx(
+            (m - np.nanmean(inc)) / np.nanstd(inc, ddof=1)
+        )
+        top = df["region"][gmm.labels == j].value_counts()
+        assert prof.loc[j, "region most common"] == top.index[0]
+        assert prof.loc[j, "region most common share"] == pytest.approx(top.iloc[0] / top.sum())
+    means, z = feature_profile(gmm)
+    assert list(z.columns) == ["income", "score", "age", "region=North", "region=South"]
+    p = (df["region"] == "North").mean()
+    share1 = (df["region"][gmm.labels == 1] == "North").mean()
+    assert means.loc[1, "region=North"] == pytest.approx(share1)
+    assert z.loc[1, "region=North"] == pytest.approx((share1 - p) / np.sqrt(p * (1 - p)))
+
+
+def test_centres_and_profiles_has_every_segment(gmm):
+    out = centres_and_profiles(gmm)
+    assert out["segment"].tolist() == [1, 2]
+    assert {"income centre", "region centre", "income mean", "size"} <= set(out.columns)
+
+
+def test_description_words_follow_thresholds(df, gmm):
+    text = describe_segment(gmm, 1)
+    share = (gmm.labels == 1).mean()
+    assert text.endswith(f"; {share:.0%} of customers")
+    eff = effect_sizes(gmm)
+    d_inc = eff[(eff["segment"] == 1) & (eff["feature"] == "income")]["effect"].iloc[0]
+    assert abs(d_inc) > 1.0  # the groups are far apart
+    assert ("much higher income" if d_inc > 0 else "much lower income") in text
+    assert "age" not in text  # age does not differ between the groups (|d| < 0.5)
+    # Hand-made effects exercise each word band and the cap on named features.
+    fake = pd.DataFrame(
+        {
+            "segment": 1,
+            "feature": ["a", "b", "c", "d", "e"],
+            "level": "",
+            "kind": "numeric",
+            "segment_value": 0.0,
+            "rest_value": 0.0,
+            "effect": [0.7, -1.2, 0.3, -0.6, 2.0],
+        }
+    )
+    words = describe_segment(gmm, 1, effects=fake)
+    assert words.startswith("much higher e, much lower b, higher a;")
+    assert "lower d" not in words and " c" not in words.split(";")[0]
+    flat = fake.assign(effect=0.1)
+    assert describe_segment(gmm, 1, effects=flat).startswith("close to the average")
+
+
+def test_description_mentions_a_dominant_category(gmm):
+    text = " ".join(describe_segment(gmm, j, max_features=4) for j in (1, 2))
+    assert "mostly region North" in text and "mostly region South" in text
+
+
+def test_bad_segment_number_is_an_input_error(gmm):
+    with pytest.raises(InputError, match="segments are numbered 1 to 2"):
+        describe_segment(gmm, 3)
+    with pytest.raises(InputError):
+        target_rows(gmm, 1, 1.5)
+
+
+def test_ambiguous_mask_matches_definition():
+    proba = np.array([[0.5, 0.45, 0.05], [0.9, 0.05, 0.05], [0.34, 0.33, 0.33], [0.6, 0.0, 0.4]])
+    assert ambiguous_rows(proba, 0.1).tolist() == [True, False, True, False]
+    assert ambiguous_rows(proba, 0.25).tolist() == [True, False, True, True]
+    assert not ambiguous_rows(np.ones((3, 1))).any()
+    assert not ambiguous_rows(np.eye(3)).any()  # k-means one-hot
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 6), st.integers(1, 30), st.floats(0, 1), st.integers(0, 10_000))
+def test_ambiguous_mask_property(k, n, margin, seed):
+    rng = np.random.default_rng(seed)
+    proba = rng.dirichlet(np.ones(k), size=n)
+    srt = np.sort(proba, axis=1)
+    assert (ambiguous_rows(proba, margin) == (srt[:, -1] - srt[:, -2] <= margin)).all()
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5, 0.9, 0.999, 1.0])
+def test_target_rows_are_exactly_the_confident_members(gmm, p):
+    for s in (1, 2):
+        want = (gmm.labels == s) & (gmm.proba[:, s - 1] >= p)
+        got = target_rows(gmm, s, p)
+        table = gmm.table()
+        assert got.index.tolist() == table.index[want].tolist()
+        pd.testing.assert_frame_equal(got, table[want])
+        assert int(target_mask(gmm, s, p).sum()) == int(want.sum())
+
+
+def test_ellipse_of_known_covariance_has_right_axes():
+    # Eigenvalues 9 and 1 along the diagonals (rotated 45 degrees).
+    r = np.array([[1, -1], [1, 1]]) / np.sqrt(2)
+    cov = r @ np.diag([9.0, 1.0]) @ r.T
+    mean = np.array([2.0, -1.0])
+    for n_sigma in (1, 2, 3):
+        pts = ellipse_points(mean, cov, n_sigma, n_points=400)
+        assert np.allclose(pts[0], pts[-1])  # closed curve
+        d = pts - mean
+        radius = np.hypot(d[:, 0], d[:, 1])
+        assert radius.max() == pytest.approx(3.0 * n_sigma, rel=1e-3)  # sqrt(9)
+        assert radius.min() == pytest.approx(1.0 * n_sigma, rel=1e-3)
+        far = d[radius.argmax()]
+        assert abs(far[0]) == pytest.approx(abs(far[1]), rel=1e-2)  # major axis along y = x
+        # Every point lies on the Mahalanobis contour n_sigma.
+        maha = np.einsum("ij,jk,ik->i", d, np.linalg.inv(cov), d)
+        assert np.allclose(maha, n_sigma**2)
+
+
+def test_pca_projection_equals_sklearn(gmm):
+    proj = projection_2d(gmm, sample=10_000)
+    assert not proj.sampled and proj.kind == "pca"
+    ref = PCA(n_components=2, random_state=0).fit_transform(gmm.X)
+    assert np.allclose(proj.points[["x", "y"]].to_numpy(), ref[proj.points["row"].to_numpy()])
+    assert proj.points["segment"].tolist() == gmm.labels.tolist()
+    assert np.allclose(proj.points["segment_probability"], gmm.proba.max(axis=1))
+
+
+@pytest.mark.parametrize("cov_type", ["full", "tied", "diag", "spherical"])
+def test_pca_ellipses_are_projected_covariances(df, cov_type):
+    seg = segment(df, "gmm", 2, columns=["income", "score", "age"], covariance_type=cov_type)
+    proj = projection_2d(seg, sigmas=(1,))
+    pca = PCA(n_components=2, random_state=0).fit(seg.X)
+    W = pca.components_
+    cov = np.asarray(seg.model.covariances_)
+    p = seg.X.shape[1]
+    for j in range(2):
+        comp = seg.order[j]
+        if cov_type == "full":
+            full = cov[comp]
+        elif cov_type == "tied":
+            full = cov
+        elif cov_type == "diag":
+            full = np.diag(cov[comp])
+        else:
+            full = np.eye(p) * cov[comp]
+        e = proj.ellipses[proj.ellipses["segment"] == j + 1][["x", "y"]].to_numpy()
+        mean2 = (seg.model.means_[comp] - pca.mean_) @ W.T
+        want = ellipse_points(mean2, W @ full @ W.T, 1)
+        assert np.allclose(e, want)
+
+
+def test_column_view_is_in_original_units_with_ellipses(df, gmm):
+    proj = projection_2d(gmm, "income", "score")
+    filled = df["income"].fillna(gmm.preparer.fill["income"])
+    assert np.allclose(proj.points["x"], filled)
+    assert np.allclose(proj.points["y"], df["score"])
+    assert proj.note is None and len(proj.ellipses)
+    # Each 1-sigma ellipse sits on the component's mean in original units.
+    e1 = proj.ellipses[(proj.ellipses["segment"] == 1) & (proj.ellipses["n_sigma"] == 1)]
+    centre = gmm.centers.loc[1, ["income", "score"]].to_numpy(dtype="float64")
+    assert np.allclose(e1[["x", "y"]].to_numpy()[:-1].mean(axis=0), centre, rtol=1e-3)
+
+
+def test_log_columns_get_points_but_no_ellipses(df):
+    seg = segment(df, "gmm", 2, columns=["income", "score"], log_transform=["income"])
+    proj = projection_2d(seg, "income", "score")
+    assert proj.ellipses.empty and "log-transformed" in proj.note
+    assert np.allclose(proj.points["x"], df["income"].fillna(np.expm1(seg.preparer.fill["income"])))
+
+
+def test_non_gmm_has_no_ellipses_and_unknown_column_is_refused(kmeans):
+    assert projection_2d(kmeans).ellipses.empty
+    with pytest.raises(InputError, match="not a numeric feature"):
+        projection_2d(kmeans, "region", "score")
+
+
+def test_sample_is_capped_and_keeps_small_segments():
+    rng = np.random.default_rng(1)
+    big = pd.DataFrame({"a": np.r_[rng.normal(0, 1, 5000), rng.normal(12, 0.5, 12)],
+                        "b": np.r_[rng.normal(0, 1, 5000), rng.normal(12, 0.5, 12)]})  # fmt: skip
+    seg = segment(big, "kmeans", 3)
+    proj = projection_2d(seg, sample=500, random_state=3)
+    assert proj.sampled and proj.n_total == 5012
+    assert 500 <= len(proj.points) <= 512
+    drawn = np.bincount(proj.points["segment"], minlength=seg.k + 1)[1:]
+    assert (drawn >= np.minimum(seg.sizes, 30)).all()  # small segments stay visible
+    assert proj.points["row"].is_monotonic_increasing and proj.points["row"].is_unique
+    again = projection_2d(seg, sample=500, random_state=3)
+    assert proj.points["row"].tolist() == again.points["row"].tolist()

@@ -1,0 +1,99 @@
+"""Cached wrappers around analytics, keyed by content.
+
+``st.cache_data`` hashes only a sample of rows of a large DataFrame and its cache
+is shared by every user, so the data itself is passed as an ``_underscore``
+argument (not hashed) and a sha256 of its bytes (plus every parameter) is the
+key. Two uploads that differ anywhere get different keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import profile_columns
+from analytics.io import read_table_with_report
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def read_table_cached(key: str, name: str, _data: bytes) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read a CSV by content key; returns the frame and the read report as a dict."""
+    df, report = read_table_with_report(_data, filename=name)
+    rep = asdict(report) if is_dataclass(report) else dict(report)
+    return df, rep
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def profile_cached(key: str, _df: pd.DataFrame) -> pd.DataFrame:
+    """Column roles of the table with content key ``key``."""
+    return profile_columns(_df)
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def describe_cached(key: str, _df: pd.DataFrame) -> pd.DataFrame:
+    """Summary statistics of the numeric columns (count, mean, std, quantiles)."""
+    num = _df.select_dtypes("number")
+    if num.shape[1] == 0:
+        return pd.DataFrame()
+    return num.describe().T
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def segment_report_cached(key: str, _seg: Any) -> dict[str, Any]:
+    """Profiles, heatmap frames, effect sizes and one-line descriptions of the fit ``key``.
+
+    ``key`` is the fit's ``FitResult.inputs_key`` (data, features, preparation and
+    settings), which fixes the deterministic fit and therefore these results.
+    """
+    from analytics import profiles
+
+    means, z = profiles.feature_profile(_seg)
+    effects = profiles.effect_sizes(_seg)
+    return {
+        "profiles": profiles.segment_profiles(_seg),
+        "means": means,
+        "z": z,
+        "effects": effects,
+        "descriptions": [
+            profiles.describe_segment(_seg, j, effects=effects) for j in range(1, _seg.k + 1)
+        ],
+    }
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def projection_cached(key: str, x: str | None, y: str | None, sample: int, _seg: Any) -> Any:
+    """2-D map data (PCA or two columns, GMM ellipses) of the fit ``key``."""
+    from analytics.profiles import projection_2d
+
+    return projection_2d(_seg, x, y, sample=sample, random_state=0)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def anomaly_map_cached(key: str, cutoff: float, max_points: int, _result: Any) -> Any:
+    """2-D map figure of the anomaly fit ``key`` with the rows at or below ``cutoff`` marked."""
+    from analytics.charts_anomaly import anomaly_map
+
+    scores = _result.scores
+    return anomaly_map(
+        _result.segmentation.X,
+        scores["log_density"].to_numpy() <= cutoff,
+        scores["nearest_segment"].to_numpy(),
+        hover=scores["explanation"].to_numpy(),
+        max_points=max_points,
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def synthetic_reports_cached(
+    key: str, _real: pd.DataFrame, _synth: pd.DataFrame, _columns: list[str]
+) -> dict[str, Any]:
+    """Fidelity and privacy reports of the synthetic sample ``key`` against the real table."""
+    from analytics.synthetic import fidelity_report, privacy_report
+
+    return {
+        "fidelity": fidelity_report(_real, _synth, _columns),
+        "privacy": privacy_report(_real, _synth, _columns),
+    }

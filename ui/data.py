@@ -1,0 +1,118 @@
+"""The loaded dataset and the latest fit, as held in one session's state.
+
+Helpers here are the only place pages get their inputs from, so every page sees
+the same table, feature columns and preparation choices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from analytics import InputError, PrepOptions
+from ui import cache
+from ui.state import DATASET, FEATURES, LOAD_ERROR, PREP, SEGMENTATION, SWEEP, SYNTHETIC, ANOMALIES
+
+SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "customers.csv"
+SAMPLE_NAME = "Sample customers (customers.csv)"
+#: Largest CSV the Data page accepts, in MB; the same number is in .streamlit/config.toml.
+MAX_UPLOAD_MB = 200
+
+
+def sha256(data: bytes) -> str:
+    """Hex sha256 of ``data``: the content key of every cache entry."""
+    return hashlib.sha256(data).hexdigest()
+
+
+@dataclass
+class Dataset:
+    """A table the analyst loaded: its name, content key, frame and read report."""
+
+    name: str
+    key: str
+    df: pd.DataFrame
+    report: dict[str, Any]
+    is_sample: bool = False
+
+
+@dataclass
+class FitResult:
+    """A segmentation and exactly what it was fitted on."""
+
+    inputs_key: str
+    settings: dict[str, Any]
+    seg: Any
+    seconds: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def load_bytes(data: bytes, name: str, is_sample: bool = False) -> Dataset:
+    """Read uploaded bytes into a Dataset (cached by content); raises InputError."""
+    key = sha256(data)
+    df, report = cache.read_table_cached(key, name, data)
+    return Dataset(name=name, key=key, df=df, report=report, is_sample=is_sample)
+
+
+def set_dataset(ds: Dataset) -> None:
+    """Make ``ds`` the current table and forget results computed on the previous one."""
+    st.session_state[DATASET] = ds
+    st.session_state[FEATURES] = None
+    st.session_state[LOAD_ERROR] = None
+    for key in (SEGMENTATION, SWEEP, ANOMALIES, SYNTHETIC):
+        st.session_state[key] = None
+
+
+def ensure_dataset() -> Dataset:
+    """The current dataset; the bundled sample is loaded on first visit."""
+    ds = st.session_state.get(DATASET)
+    if ds is None:
+        ds = load_bytes(SAMPLE_PATH.read_bytes(), SAMPLE_NAME, is_sample=True)
+        set_dataset(ds)
+    return ds
+
+
+def try_load_upload(data: bytes, name: str) -> bool:
+    """Load an upload; on bad input keep the previous data and remember the message."""
+    try:
+        ds = load_bytes(data, name)
+    except InputError as exc:
+        st.session_state[LOAD_ERROR] = f"Could not load '{name}': {exc.message}"
+        return False
+    set_dataset(ds)
+    return True
+
+
+def features() -> list[str]:
+    """Feature columns chosen on the Data page (default: the profiled numeric/categorical ones)."""
+    ds = ensure_dataset()
+    chosen = st.session_state.get(FEATURES)
+    if chosen is None:
+        prof = cache.profile_cached(ds.key, ds.df)
+        chosen = prof.loc[prof["use"], "column"].tolist()
+        st.session_state[FEATURES] = chosen
+    return list(chosen)
+
+
+def prep_options() -> dict[str, Any]:
+    """Preparation choices as keyword arguments for analytics functions."""
+    p = dict(st.session_state[PREP])
+    p["log_transform"] = list(p.get("log_transform") or [])
+    return p
+
+
+def prep_object() -> PrepOptions:
+    """The preparation choices as a PrepOptions."""
+    return PrepOptions(**prep_options())
+
+
+def inputs_key(*extra: Any) -> str:
+    """Content key of the current data + features + preparation (+ any extra parameters)."""
+    ds = ensure_dataset()
+    payload = json.dumps([ds.key, features(), prep_options(), list(extra)], default=str)
+    return sha256(payload.encode())
