@@ -20,6 +20,7 @@ dataset = ensure_dataset()
 
 PAGES = [
     st.Page("pages/data.py", title="Data", icon="📄", default=True),
+    st.Page("pages/choose_k.py", title="Choose k", icon="📈"),
     st.Page("pages/segments.py", title="Segments", icon="🧩"),
     st.Page("pages/anomalies.py", title="Anomalies", icon="🚨"),
     st.Page("pages/synthetic.py", title="Synthetic data", icon="🧪"),

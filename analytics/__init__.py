@@ -15,7 +15,7 @@ layer over it. Example::
 from analytics.anomaly import anomaly_scores
 from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
 from analytics.fcm import FuzzyCMeans
-from analytics.prepare import PrepOptions, Preparer, prepare, profile_columns
+from analytics.prepare import Preparer, PrepOptions, prepare, profile_columns
 from analytics.segment import Segmentation, segment
 from analytics.synthetic import sample_synthetic
 

@@ -79,7 +79,7 @@ def segment_map_figure(
     ----------
     points : DataFrame of the points drawn (shape (m, ...)), holding the columns
         named by ``x``, ``y``, ``segment`` (1..k) and ``probability`` (0..1)
-    encode : "size" (marker area grows with probability squared, as PDSH's
+    encode : "size" (marker size grows with probability squared, as PDSH's
         ``50 * probs.max(1) ** 2``) or "opacity" (faint = uncertain)
     ellipses : optional DataFrame with columns ``segment``, ``n_sigma``, ``x``,
         ``y`` (closed contours, e.g. ``Projection.ellipses``); one line trace is
@@ -107,14 +107,14 @@ def segment_map_figure(
             custom = prob
             hover += "<br>probability: %{customdata:.2f}"
             if encode == "size":
-                marker["size"] = 3.0 + 11.0 * prob**2
-                marker["opacity"] = 0.75
+                marker["size"] = 2.0 + 8.0 * prob**2
+                marker["opacity"] = 0.65
             else:
                 marker["size"] = 6.0
                 marker["opacity"] = 0.1 + 0.9 * prob**2
         else:
             marker["size"] = 6.0
-            marker["opacity"] = 0.75
+            marker["opacity"] = 0.65
         fig.add_trace(
             go.Scatter(
                 x=sub[x].to_numpy(),

@@ -28,7 +28,9 @@ __all__ = [
 ]
 
 #: One colour per covariance type, used for BIC (solid) and AIC (dashed).
-COVARIANCE_COLOURS = dict(zip(COVARIANCE_TYPES, ("#636EFA", "#EF553B", "#00CC96", "#AB63FA"), strict=True))
+COVARIANCE_COLOURS = dict(
+    zip(COVARIANCE_TYPES, ("#636EFA", "#EF553B", "#00CC96", "#AB63FA"), strict=True)
+)
 RECOMMENDED_COLOUR = "#444444"
 
 
@@ -113,8 +115,12 @@ def elbow_figure(sweep: KSweep, height: int | None = 380) -> go.Figure:
                 name="elbow",
                 text=[f"elbow at {sweep.knee_k}"],
                 textposition="top right",
-                marker={"size": 16, "symbol": "circle-open", "color": "#EF553B",
-                        "line": {"width": 3}},
+                marker={
+                    "size": 16,
+                    "symbol": "circle-open",
+                    "color": "#EF553B",
+                    "line": {"width": 3},
+                },
                 hoverinfo="skip",
             )
         )
@@ -171,8 +177,9 @@ def fcm_indices_figure(sweep: KSweep, height: int | None = 560) -> go.Figure:
         f"{CRITERIA[c].label} ({'higher' if CRITERIA[c].higher_is_better else 'lower'} is better)"
         for c in columns
     ]
-    fig = make_subplots(rows=3, cols=1, shared_xaxes=True, subplot_titles=titles,
-                        vertical_spacing=0.08)
+    fig = make_subplots(
+        rows=3, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.08
+    )
     ks = list(sweep.table.index)
     for i, c in enumerate(columns, start=1):
         fig.add_trace(

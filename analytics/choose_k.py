@@ -191,8 +191,16 @@ class KSweep:
         if self.method == "gmm" and "best_covariance" in self.table:
             cov = {int(k): str(t) for k, t in self.table["best_covariance"].items()}
         return _stability_X(
-            self.X, ks, self.method, self.params, n_resamples, fraction, self.random_state,
-            progress or _no_progress, should_stop or _never, cov,
+            self.X,
+            ks,
+            self.method,
+            self.params,
+            n_resamples,
+            fraction,
+            self.random_state,
+            progress or _no_progress,
+            should_stop or _never,
+            cov,
         )
 
 
@@ -480,7 +488,12 @@ def _sweep_fcm(X, ks, seed, p, progress, should_stop, notes):
 
 def _n_parameters(k: int, d: int, cov: str) -> int:
     """Free parameters of a k-component mixture in d dimensions (as scikit-learn counts)."""
-    per_cov = {"full": k * d * (d + 1) // 2, "tied": d * (d + 1) // 2, "diag": k * d, "spherical": k}
+    per_cov = {
+        "full": k * d * (d + 1) // 2,
+        "tied": d * (d + 1) // 2,
+        "diag": k * d,
+        "spherical": k,
+    }
     return per_cov[cov] + k * d + k - 1
 
 
@@ -547,14 +560,14 @@ def _weighted_log_prob(Xb: np.ndarray, model: GaussianMixture, cov: str) -> np.n
     else:
         prec = pc**2
         x2 = np.einsum("ij,ij->i", Xb, Xb)
-        maha = (
-            x2[:, None] * prec[None, :] - 2.0 * (Xb @ mu.T) * prec + (mu**2).sum(axis=1) * prec
-        )
+        maha = x2[:, None] * prec[None, :] - 2.0 * (Xb @ mu.T) * prec + (mu**2).sum(axis=1) * prec
         log_det = d * np.log(pc)
     return -0.5 * (d * np.log(2 * np.pi) + maha) + log_det + np.log(model.weights_)
 
 
-def _score_all(X: np.ndarray, fitted: dict[str, GaussianMixture]) -> dict[str, tuple[float, np.ndarray]]:
+def _score_all(
+    X: np.ndarray, fitted: dict[str, GaussianMixture]
+) -> dict[str, tuple[float, np.ndarray]]:
     """Total log-likelihood and hard labels of every row under each fitted mixture.
 
     One pass over row blocks for all covariance types (the rows stay in cache while
@@ -586,8 +599,14 @@ def _fit_one_gmm(Xf, raw, k, cov, p) -> tuple[GaussianMixture, float]:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model = GaussianMixture(
-                    n_components=k, covariance_type=cov, reg_covar=reg, tol=p["tol"],
-                    max_iter=p["max_iter"], weights_init=w, means_init=mu, precisions_init=prec,
+                    n_components=k,
+                    covariance_type=cov,
+                    reg_covar=reg,
+                    tol=p["tol"],
+                    max_iter=p["max_iter"],
+                    weights_init=w,
+                    means_init=mu,
+                    precisions_init=prec,
                 ).fit(Xf)
             return model, reg
         except (ValueError, np.linalg.LinAlgError) as exc:
@@ -907,9 +926,13 @@ def sweep_k(
     models: dict[tuple[int, str], GaussianMixture] = {}
     with blas_single():
         if method == "kmeans":
-            rows, labels, done = _sweep_kmeans(X, ks_list, random_state, p, progress, should_stop, notes)
+            rows, labels, done = _sweep_kmeans(
+                X, ks_list, random_state, p, progress, should_stop, notes
+            )
         elif method == "fcm":
-            rows, labels, done = _sweep_fcm(X, ks_list, random_state, p, progress, should_stop, notes)
+            rows, labels, done = _sweep_fcm(
+                X, ks_list, random_state, p, progress, should_stop, notes
+            )
         else:
             rows, labels, models, done = _sweep_gmm(
                 X, ks_list, random_state, p, types, subsample, progress, should_stop, notes
@@ -933,7 +956,11 @@ def sweep_k(
     table.index = pd.Index([int(k) for k in table.index], name="k", dtype="int64")
     if not table.empty:
         table["silhouette"] = pd.Series(sil, dtype="float64")
-    knee_k = knee_point(list(table.index), table["inertia"]) if method == "kmeans" and len(table) else None
+    knee_k = (
+        knee_point(list(table.index), table["inertia"])
+        if method == "kmeans" and len(table)
+        else None
+    )
     rec, reason, warning = _recommend(method, table, knee_k, types)
     return KSweep(
         method=method,
@@ -972,7 +999,11 @@ def _verdict(ari: float) -> str:
 def _stability_X(
     X, ks, method, params, n_resamples, fraction, seed, progress, should_stop, cov_by_k
 ) -> pd.DataFrame:
-    if isinstance(n_resamples, bool) or not isinstance(n_resamples, int | np.integer) or n_resamples < 2:
+    if (
+        isinstance(n_resamples, bool)
+        or not isinstance(n_resamples, int | np.integer)
+        or n_resamples < 2
+    ):
         raise InputError("n_resamples must be a whole number of at least 2.", code="bad_option")
     if not (0.1 <= float(fraction) < 1.0):
         raise InputError("fraction must be between 0.1 and 1 (e.g. 0.8).", code="bad_option")
@@ -995,7 +1026,9 @@ def _stability_X(
             for r, idx in enumerate(samples):
                 if should_stop():
                     break
-                progress((i * n_resamples + r) / total, f"k = {k}: resample {r + 1} of {n_resamples}")
+                progress(
+                    (i * n_resamples + r) / total, f"k = {k}: resample {r + 1} of {n_resamples}"
+                )
                 full = np.full(n, -1)
                 full[idx] = _fit_labels(X[idx], k, method, p, seed + r + 1, cov_by_k.get(k))
                 fits.append(full)
@@ -1077,8 +1110,16 @@ def stability(
     ks_list = _check_ks(ks, X)
     cov_by_k = dict.fromkeys(ks_list, cov) if method == "gmm" else {}
     return _stability_X(
-        X, ks_list, method, params, n_resamples, fraction, random_state,
-        progress or _no_progress, should_stop or _never, cov_by_k,
+        X,
+        ks_list,
+        method,
+        params,
+        n_resamples,
+        fraction,
+        random_state,
+        progress or _no_progress,
+        should_stop or _never,
+        cov_by_k,
     )
 
 

@@ -31,38 +31,53 @@ def _blocks(n: int, size: int = _BLOCK_ROWS) -> Iterator[slice]:
         yield slice(start, min(start + size, n))
 
 
-def _sq_distances(
+def _sq_distances_t(
     X: np.ndarray, centers: np.ndarray, c_sq: np.ndarray, x_sq: np.ndarray | None = None
 ) -> np.ndarray:
-    """Squared Euclidean distances, shape (n, k), clipped at 0 against round-off.
+    """Squared Euclidean distances in centre-major layout, shape (k, n), clipped at 0.
 
-    ``x_sq`` (n,) may be passed in so row norms are computed once per fit, not per iteration.
+    Centre-major, because every later reduction runs over the k centres: with k rows
+    of n contiguous values a reduction is k vectorised passes, while reducing each
+    short (k,) row of an (n, k) array is several times slower in numpy.
+    ``x_sq`` (n,) may be passed in so row norms are computed once per fit.
     """
-    d2 = X @ (-2.0 * centers).T
-    d2 += (np.einsum("ij,ij->i", X, X) if x_sq is None else x_sq)[:, None]
-    d2 += c_sq[None, :]
+    d2 = (-2.0 * centers) @ X.T
+    d2 += (np.einsum("ij,ij->i", X, X) if x_sq is None else x_sq)[None, :]
+    d2 += c_sq[:, None]
     np.maximum(d2, 0.0, out=d2)
     return d2
 
 
-def _memberships(d2: np.ndarray, m: float) -> np.ndarray:
-    """Membership matrix (n, k) from squared distances (n, k); rows sum to 1.
+def _memberships_t(d2: np.ndarray, m: float) -> np.ndarray:
+    """Memberships (k, n) from squared distances (k, n); columns sum to 1. Overwrites d2.
 
-    Works with ratios to each row's smallest distance, so the largest term is
+    Works with ratios to each point's smallest distance, so the largest term is
     exactly 1 and nothing overflows; a point sitting exactly on a centre gets
     membership 1 there (shared equally if it sits on several) instead of NaN.
     """
-    d_min = d2.min(axis=1, keepdims=True)
-    on_centre = d_min[:, 0] <= 0.0
-    zero = d2[on_centre] <= 0.0 if on_centre.any() else None
+    d_min = d2.min(axis=0)
+    on_centre = d_min <= 0.0
+    zero = d2[:, on_centre] <= 0.0 if on_centre.any() else None
     with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.divide(d_min, d2, out=d2)  # d2 is not needed afterwards: reuse its memory
+        u = np.divide(d_min[None, :], d2, out=d2)  # d2 is not needed afterwards
     if m != 2.0:  # for the usual m = 2 the exponent is 1: skip the costly power
         np.power(u, 1.0 / (m - 1.0), out=u)
     if zero is not None:
-        u[on_centre] = zero.astype(u.dtype)
-    u /= u.sum(axis=1, keepdims=True)
+        u[:, on_centre] = zero.astype(u.dtype)
+    u /= u.sum(axis=0)[None, :]
     return u
+
+
+def _sq_distances(
+    X: np.ndarray, centers: np.ndarray, c_sq: np.ndarray, x_sq: np.ndarray | None = None
+) -> np.ndarray:
+    """Squared Euclidean distances, shape (n, k) (a transposed view of the (k, n) kernel)."""
+    return _sq_distances_t(X, centers, c_sq, x_sq).T
+
+
+def _memberships(d2: np.ndarray, m: float) -> np.ndarray:
+    """Membership matrix (n, k) from squared distances (n, k); rows sum to 1."""
+    return _memberships_t(np.array(d2.T, order="C", copy=True), m).T
 
 
 class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -83,6 +98,8 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         Seeds the k-means++ initialisation.
     dtype : {"float64", "float32"}, default="float64"
         Working precision; float32 halves memory and is faster on large data.
+    n_init : int, default=1
+        Number of k-means++ starts; the run with the lowest objective is kept.
 
     Attributes
     ----------
@@ -108,6 +125,7 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         max_iter: int = 300,
         random_state: int | np.random.RandomState | None = None,
         dtype: str = "float64",
+        n_init: int = 1,
     ) -> None:
         self.n_clusters = n_clusters
         self.m = m
@@ -115,6 +133,7 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self.max_iter = max_iter
         self.random_state = random_state
         self.dtype = dtype
+        self.n_init = n_init
 
     def _check_params(self, n_samples: int) -> None:
         if not isinstance(self.n_clusters, int | np.integer) or self.n_clusters < 1:
@@ -137,6 +156,8 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             raise ValueError("tol must be >= 0 and max_iter >= 1.")
         if self.dtype not in ("float64", "float32"):
             raise ValueError(f"dtype must be 'float64' or 'float32', got {self.dtype!r}.")
+        if not isinstance(self.n_init, numbers.Integral) or self.n_init < 1:
+            raise ValueError(f"n_init must be a positive integer, got {self.n_init!r}.")
 
     def fit(self, X, y=None) -> FuzzyCMeans:
         """Fit the centres and memberships.
@@ -154,21 +175,27 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self._check_params(X_in.shape[0])
         m = float(self.m)
         rng = check_random_state(self.random_state)
-        # Seed on the input precision so float32 runs start where float64 runs do.
-        centers, _ = kmeans_plusplus(X_in, self.n_clusters, random_state=rng)
         X = np.ascontiguousarray(X_in, dtype=self.dtype)
-        centers = centers.astype(X.dtype)
-
         x_sq = np.einsum("ij,ij->i", X, X)
-        u_prev: np.ndarray | None = None
-        self.converged_ = False
-        for it in range(1, self.max_iter + 1):
-            u, centers_new = self._step(X, x_sq, centers, m)
-            shift = np.inf if u_prev is None else float(np.abs(u - u_prev).max())
-            u_prev, centers = u, centers_new
-            if shift <= self.tol:
-                self.converged_ = True
+        best: tuple[float, np.ndarray, int, bool] | None = None
+        for _ in range(int(self.n_init)):
+            # Seed on the input precision so float32 runs start where float64 runs do.
+            init, _ = kmeans_plusplus(X_in, self.n_clusters, random_state=rng)
+            centers, it, converged = self._run(X, x_sq, init.astype(X.dtype), m)
+            if self.n_init == 1:
+                best = (0.0, centers, it, converged)
                 break
+            # Several starts: keep the one with the lowest objective J_m.
+            c_sq = np.einsum("ij,ij->i", centers, centers)
+            obj = 0.0
+            for sl in _blocks(X.shape[0]):
+                d2 = _sq_distances(X[sl], centers, c_sq, x_sq[sl])
+                u = _memberships(d2.copy(), m)
+                obj += float(((u**m) * d2).sum())
+            if best is None or obj < best[0]:
+                best = (obj, centers, it, converged)
+        assert best is not None
+        _, centers, it, self.converged_ = best
         self.n_iter_ = it
         self.cluster_centers_ = centers
         # Final memberships at the final centres, so (U, C) satisfy the update equation.
@@ -177,21 +204,35 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         self._set_indices(X)
         return self
 
+    def _run(
+        self, X: np.ndarray, x_sq: np.ndarray, centers: np.ndarray, m: float
+    ) -> tuple[np.ndarray, int, bool]:
+        """Alternate updates from ``centers`` until memberships change less than tol."""
+        u_prev: np.ndarray | None = None
+        it = 0
+        for it in range(1, self.max_iter + 1):
+            u, centers_new = self._step(X, x_sq, centers, m)
+            shift = np.inf if u_prev is None else float(np.abs(u - u_prev).max())
+            u_prev, centers = u, centers_new
+            if shift <= self.tol:
+                return centers, it, True
+        return centers, it, False
+
     def _step(
         self, X: np.ndarray, x_sq: np.ndarray, centers: np.ndarray, m: float
     ) -> tuple[np.ndarray, np.ndarray]:
         """One alternating update: memberships at ``centers``, then new centres."""
         n, k = X.shape[0], centers.shape[0]
         c_sq = np.einsum("ij,ij->i", centers, centers)
-        u_all = np.empty((n, k), dtype=X.dtype)
+        u_all = np.empty((k, n), dtype=X.dtype)
         num = np.zeros_like(centers, dtype=np.float64)
         den = np.zeros(k, dtype=np.float64)
         for sl in _blocks(n):
-            u = _memberships(_sq_distances(X[sl], centers, c_sq, x_sq[sl]), m)
-            u_all[sl] = u
-            um = u * u if m == 2.0 else u**m
-            num += um.T @ X[sl]
-            den += um.sum(axis=0)
+            u = _memberships_t(_sq_distances_t(X[sl], centers, c_sq, x_sq[sl]), m)
+            u_all[:, sl] = u
+            um = np.multiply(u, u, out=u) if m == 2.0 else u**m
+            num += um @ X[sl]
+            den += um.sum(axis=1)
         # An empty cluster (den == 0) keeps its previous centre rather than becoming NaN.
         safe = den > 0
         new = centers.astype(np.float64, copy=True)
@@ -203,7 +244,7 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         c_sq = np.einsum("ij,ij->i", centers, centers)
         out = np.empty((X.shape[0], centers.shape[0]), dtype=np.float64)
         for sl in _blocks(X.shape[0]):
-            out[sl] = _memberships(_sq_distances(X[sl], centers, c_sq), float(self.m))
+            out[sl] = _memberships_t(_sq_distances_t(X[sl], centers, c_sq), float(self.m)).T
         return out
 
     def _set_indices(self, X: np.ndarray) -> None:

@@ -34,7 +34,7 @@ DEFAULT_MAX_PIXELS = 50_000_000
 # and temporaries stay tiny next to the image itself.
 _CHUNK = 1 << 16
 # Position (x, y in [0, 1]) is multiplied by this so that colour still dominates:
-# two pixels at opposite corners are about as far apart as two mid-dark greys.
+# opposite corners end up 0.35 apart, the RGB distance between two greys 50 levels apart.
 _POSITION_WEIGHT = 0.25
 _ORIENTATION_TAG = 0x0112
 
@@ -89,6 +89,10 @@ class ImageSegmentation:
         Model component index of each segment.
     features : str
         ``"rgb"`` or ``"lab"``; with ``include_position`` the model also saw x, y.
+    include_position : bool
+        Whether pixel position was part of the features.
+    image : ndarray of shape (H, W, 3), uint8
+        The decoded input, kept so :meth:`soft_map` can be computed on demand.
     """
 
     labels: np.ndarray
@@ -102,7 +106,6 @@ class ImageSegmentation:
     segment_order: np.ndarray = field(repr=False)
     features: str = "rgb"
     include_position: bool = False
-    # The decoded image, kept so soft maps can be computed on demand.
     image: np.ndarray | None = field(default=None, repr=False)
 
     @property
@@ -202,10 +205,11 @@ def load_image(source: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.nd
     data = _read_source(source)
     if not data:
         raise FileFormatError("The image file is empty.", code="empty_file")
-    with warnings.catch_warnings():
-        # Pillow warns above Image.MAX_IMAGE_PIXELS and raises above twice that;
-        # our own max_pixels check below is the authority, so silence the warning.
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    # Pillow warns above Image.MAX_IMAGE_PIXELS and raises above twice that; our own
+    # max_pixels check is the authority, so that warning is dropped. Other warnings
+    # (e.g. a short TIFF strip) mean damage the analyst should hear about.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         try:
             img = Image.open(io.BytesIO(data))
         except Image.DecompressionBombError as exc:
@@ -223,7 +227,17 @@ def load_image(source: Any, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[np.nd
             raise _damaged_error() from exc
         # Only the header has been read so far: reject huge images before decoding.
         _check_pixel_count(img.size, max_pixels)
-        return _decode(img, max_pixels)
+        rgb, notes = _decode(img, max_pixels)
+    return rgb, _warning_notes(caught) + notes
+
+
+def _warning_notes(caught: list[warnings.WarningMessage]) -> list[str]:
+    return [
+        f"While decoding, the image library reported: {w.message}. "
+        "The file may be damaged or incomplete."
+        for w in caught
+        if not issubclass(w.category, (Image.DecompressionBombWarning, DeprecationWarning))
+    ]
 
 
 def _read_source(source: Any) -> bytes:
@@ -301,13 +315,7 @@ def _decode(img: Image.Image, max_pixels: int) -> tuple[np.ndarray, list[str]]:
             raise
         except Exception as exc:  # any decoder failure means a damaged file
             raise _damaged_error() from exc
-    # Pillow only warns about some damage (e.g. a short TIFF strip): tell the analyst.
-    for w in caught:
-        if not issubclass(w.category, (Image.DecompressionBombWarning, DeprecationWarning)):
-            notes.append(
-                f"While decoding, the image library reported: {w.message}. "
-                "The file may be damaged or incomplete."
-            )
+    notes = _warning_notes(caught) + notes
     _check_pixel_count((rgb.shape[1], rgb.shape[0]), max_pixels)
     return rgb, notes
 
@@ -585,7 +593,14 @@ def segment_image(
             f"m (the fuzziness exponent) must be a number greater than 1, got {m!r}.",
             code="invalid_parameter",
         )
-    rng = np.random.default_rng(random_state)
+    try:
+        rng = np.random.default_rng(random_state)
+    except (TypeError, ValueError) as exc:
+        raise InputError(
+            "random_state must be a non-negative whole number, a numpy Generator or None; "
+            f"got {random_state!r}.",
+            code="invalid_parameter",
+        ) from exc
 
     rgb, notes = load_image(image, max_pixels=max_pixels)
     height, width = rgb.shape[:2]

@@ -1060,7 +1060,7 @@ def _short(text: str, n: int) -> str:
 
 
 def to_csv_bytes(df: pd.DataFrame) -> bytes:
-    """Write a frame as UTF-8, comma-delimited CSV bytes, safe to open in a spreadsheet.
+    """Write a frame as UTF-8, comma-delimited, CRLF CSV bytes, safe to open in a spreadsheet.
 
     Every row is kept and the index is not written. Text cells (and column
     names) that start with ``=``, ``+``, ``-``, ``@``, tab or carriage return
@@ -1091,7 +1091,9 @@ def to_csv_bytes(df: pd.DataFrame) -> bytes:
         elif pd.api.types.is_object_dtype(s.dtype):
             out.isetitem(i, s.map(_neutralise))
     out.columns = [_neutralise(c) for c in out.columns]
-    text = out.to_csv(index=False, lineterminator="\n", encoding="utf-8")
+    # CRLF as RFC 4180 asks; it also makes the csv writer quote cells holding a
+    # bare "\r", which with "\n" endings it would leave unquoted (a row break).
+    text = out.to_csv(index=False, lineterminator="\r\n", encoding="utf-8")
     return text.encode("utf-8")
 
 

@@ -42,9 +42,7 @@ _ID_NAME = re.compile(r"(^|[^a-z])(id|key|uuid|guid|code|number|no)$|^id([^a-z]|
 
 def _to_numeric(s: pd.Series) -> pd.Series:
     """Numbers from a column; text that does not parse becomes NaN, inf becomes NaN."""
-    if pd.api.types.is_bool_dtype(s):
-        out = s.astype("float64")
-    elif pd.api.types.is_numeric_dtype(s):
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
         out = s.astype("float64")
     else:
         out = pd.to_numeric(s.astype("string").str.strip(), errors="coerce").astype("float64")
@@ -92,7 +90,9 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
             ROLE_MOSTLY_MISSING, False, f"{missing / n:.0%} of values are missing, too few to use"
         )
     if distinct == 1:
-        return prof(ROLE_CONSTANT, False, "has the same value in every row, so it cannot separate customers")
+        return prof(
+            ROLE_CONSTANT, False, "has the same value in every row, so it cannot separate customers"
+        )
     if pd.api.types.is_datetime64_any_dtype(s):
         return prof(ROLE_DATE, False, "is a date; dates are not used directly as features")
 
@@ -113,8 +113,11 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
     if numeric_dtype or (parsed == present and not _leading_zero(s)):
         v = nums.dropna()
         integral = bool(np.all(np.mod(v, 1) == 0))
-        if integral and distinct == present and present > 20 and (
-            _ID_NAME.search(name) or v.is_monotonic_increasing
+        if (
+            integral
+            and distinct == present
+            and present > 20
+            and (_ID_NAME.search(name) or v.is_monotonic_increasing)
         ):
             return prof(ROLE_IDENTIFIER, False, "a different whole number in every row: an ID")
         if integral and 2 < distinct <= 10 and v.min() == 1 and v.max() == distinct:
@@ -145,7 +148,6 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
     )
 
 
-
 def _leading_zero(s: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(s):
         return False
@@ -172,7 +174,8 @@ def profile_columns(df: pd.DataFrame) -> pd.DataFrame:
     if names.has_duplicates:
         dups = sorted(set(names[names.duplicated()]))
         raise ColumnError(
-            "Several columns have the same name: " + ", ".join(f"'{c}'" for c in dups)
+            "Several columns have the same name: "
+            + ", ".join(f"'{c}'" for c in dups)
             + ". Rename them so that every column name is different.",
             code="duplicate_column_names",
         )

@@ -32,6 +32,7 @@ __all__ = [
     "segment_profiles",
     "target_mask",
     "target_rows",
+    "top_effects",
 ]
 
 #: |Cohen's d| from which a feature is "higher"/"lower", and "much higher"/"much lower".
@@ -79,7 +80,7 @@ def _group_stats(x: np.ndarray, labels: np.ndarray, k: int) -> tuple[np.ndarray,
 def _category_frame(seg: Segmentation, name: str) -> tuple[np.ndarray, list[str]]:
     """One-hot (n, levels) of a categorical feature as uploaded (missing = no level)."""
     s = _column(seg, name).astype("string")
-    levels = list(seg.preparer.categories.get(name) or sorted(s.dropna().unique()))
+    levels = list(seg.profile_preparer.categories.get(name) or sorted(s.dropna().unique()))
     values = s.to_numpy(dtype=object, na_value=None)
     onehot = values[:, None] == np.asarray(levels, dtype=object)[None, :]
     return onehot.astype("float64"), levels
@@ -127,7 +128,7 @@ def feature_profile(seg: Segmentation) -> tuple[pd.DataFrame, pd.DataFrame]:
         means[c] = m
         z[c] = (m - mu) / sd if sd > 0 else np.zeros(k)
     counts = np.bincount(labels, minlength=k + 1)[1:].astype("float64")
-    for c in seg.preparer.categorical:
+    for c in seg.profile_preparer.categorical:
         onehot, levels = _category_frame(seg, c)
         p_all = onehot.mean(axis=0)
         for i, v in enumerate(levels):
@@ -165,10 +166,10 @@ def segment_profiles(seg: Segmentation) -> pd.DataFrame:
         out[f"{c} mean"] = means[c]
     for c in seg.preparer.numeric:
         out[f"{c} z-score"] = z[c]
-    for c in seg.preparer.categorical:
-        block = means[[f"{c}={v}" for v in seg.preparer.categories[c]]].fillna(0.0)
+    for c in seg.profile_preparer.categorical:
+        block = means[[f"{c}={v}" for v in seg.profile_preparer.categories[c]]].fillna(0.0)
         top = block.to_numpy().argmax(axis=1)
-        out[f"{c} most common"] = [seg.preparer.categories[c][i] for i in top]
+        out[f"{c} most common"] = [seg.profile_preparer.categories[c][i] for i in top]
         out[f"{c} most common share"] = block.to_numpy()[np.arange(len(block)), top]
     return out
 
@@ -236,7 +237,7 @@ def effect_sizes(seg: Segmentation) -> pd.DataFrame:
             )  # fmt: skip
     counts = np.bincount(labels, minlength=k + 1)[1:].astype("float64")
     n = float(len(labels))
-    for c in seg.preparer.categorical:
+    for c in seg.profile_preparer.categorical:
         onehot, levels = _category_frame(seg, c)
         totals = onehot.sum(axis=0)
         for i, v in enumerate(levels):
@@ -260,6 +261,33 @@ def effect_sizes(seg: Segmentation) -> pd.DataFrame:
         ["segment", "kind", "_abs"], ascending=[True, False, False], kind="stable"
     )
     return out.drop(columns="_abs").reset_index(drop=True)
+
+
+def top_effects(
+    effects: pd.DataFrame, segment: int, n_numeric: int = 3, n_category: int = 2
+) -> pd.DataFrame:
+    """The items that set ``segment`` apart most, for its card.
+
+    Numbers and category levels are ranked separately (Cohen's d and share
+    differences are on different scales): the ``n_numeric`` numeric features with
+    the largest ``|d|``, then the ``n_category`` levels with the largest
+    ``|share difference|``.
+
+    Parameters
+    ----------
+    effects : the result of :func:`effect_sizes`
+    segment : segment number
+
+    Returns
+    -------
+    DataFrame with the columns of ``effects``, at most ``n_numeric + n_category`` rows
+    """
+    mine = effects[effects["segment"] == segment]
+    order = mine["effect"].abs().fillna(-1.0).sort_values(ascending=False, kind="stable").index
+    mine = mine.loc[order]
+    num = mine[mine["kind"] == "numeric"].head(n_numeric)
+    cat = mine[mine["kind"] == "category"].head(n_category)
+    return pd.concat([num, cat]).reset_index(drop=True)
 
 
 def _word(d: float) -> str | None:

@@ -16,7 +16,7 @@ from sklearn.mixture import GaussianMixture
 from analytics._threads import blas_single
 from analytics.errors import InputError, ModelError
 from analytics.fcm import FuzzyCMeans
-from analytics.prepare import PrepOptions, Preparer, prepare
+from analytics.prepare import Preparer, PrepOptions, prepare
 
 METHODS = ("kmeans", "fcm", "gmm")
 METHOD_NAMES = {"kmeans": "k-means", "fcm": "fuzzy c-means", "gmm": "Gaussian mixture"}
@@ -26,12 +26,12 @@ MAX_K = 50
 _PREP_PARAMS = {"scaling", "log_transform", "impute"}
 _MODEL_PARAMS = {
     "kmeans": {"n_init", "max_iter", "tol"},
-    "fcm": {"m", "tol", "max_iter", "dtype"},
+    "fcm": {"m", "tol", "max_iter", "dtype", "n_init"},
     "gmm": {"covariance_type", "n_init", "max_iter", "reg_covar", "tol", "subsample"},
 }
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "kmeans": {"n_init": 4, "max_iter": 300, "tol": 1e-4},
-    "fcm": {"m": 2.0, "tol": 1e-4, "max_iter": 300, "dtype": "float64"},
+    "fcm": {"m": 2.0, "tol": 1e-4, "max_iter": 300, "dtype": "float64", "n_init": 3},
     # Above `subsample` rows the starts run on a random subsample and only the best
     # start is refined on every row: several starts for about the price of one.
     "gmm": {
@@ -66,6 +66,7 @@ class Segmentation:
     X : ndarray of shape (n_rows, n_features), the prepared features
     preparer : the fitted :class:`~analytics.prepare.Preparer`
     model : the fitted estimator (its component j is segment ``rank[j]``)
+    described : preparation of every chosen column (see ``profile_preparer``)
     summary : method, parameters, convergence, iterations and fit criteria
     warnings : plain sentences about preparation and fitting
     """
@@ -80,8 +81,15 @@ class Segmentation:
     model: Any
     order: np.ndarray
     data: pd.DataFrame
+    described: Preparer | None = None
     summary: dict[str, Any] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+
+    @property
+    def profile_preparer(self) -> Preparer:
+        """Preparation of every column the analyst chose, for profiles: for a Gaussian
+        mixture it also holds the categories left out of the model."""
+        return self.described or self.preparer
 
     @property
     def columns(self) -> list[str]:
@@ -147,10 +155,12 @@ class Segmentation:
     def log_density(self, new_df: pd.DataFrame | None = None) -> np.ndarray:
         """Log-density of rows under the mixture (GMM only), shape (n_rows,)."""
         if self.method != "gmm":
-            raise InputError(
-                "Densities exist only for Gaussian mixtures.", code="not_a_mixture"
-            )
-        X = self.X if new_df is None else self.preparer.transform(_as_frame(new_df).rename(columns=str))
+            raise InputError("Densities exist only for Gaussian mixtures.", code="not_a_mixture")
+        X = (
+            self.X
+            if new_df is None
+            else self.preparer.transform(_as_frame(new_df).rename(columns=str))
+        )
         return self.model.score_samples(X)
 
 
@@ -255,9 +265,23 @@ def segment(
     prep_opts, model_params = _split_params(method, params)
     progress(0.05, "Preparing features")
     X, preparer = prepare(_as_frame(df), columns, prep_opts)
+    described = preparer  # every chosen column, for profiles (may be wider than the model's)
+    fit_warnings: list[str] = []
+    if method == "gmm" and preparer.categorical and preparer.numeric:
+        # Within a segment a one-hot column is nearly constant, so its Gaussian variance
+        # collapses to reg_covar and the categories alone decide every probability
+        # (all ~1.0). Mixtures model numbers; categories are left to k-means/FCM.
+        left_out = list(preparer.categorical)
+        described = preparer
+        X, preparer = prepare(_as_frame(df), preparer.numeric, prep_opts)
+        fit_warnings.append(
+            "Gaussian mixtures describe numeric columns only, so the categories "
+            + ", ".join(f"'{c}'" for c in left_out)
+            + " were left out of the mixture (with them every probability would be ~100%). "
+            "Use k-means or fuzzy c-means to segment on categories too."
+        )
     k = check_k(k, X)
     progress(0.15, f"Fitting {METHOD_NAMES[method]} with {k} segments")
-    fit_warnings: list[str] = []
     summary: dict[str, Any] = {
         "method": method,
         "method_name": METHOD_NAMES[method],
@@ -310,6 +334,7 @@ def segment(
         model=model,
         order=order,
         data=df,
+        described=described,
         summary=summary,
         warnings=list(preparer.warnings) + fit_warnings,
     )
@@ -324,8 +349,12 @@ def _fit_kmeans(X, k, seed, p, summary) -> tuple[KMeans, np.ndarray]:
         warnings.simplefilter("ignore", ConvergenceWarning)
         try:
             model = KMeans(
-                n_clusters=k, init="k-means++", n_init=p["n_init"], max_iter=p["max_iter"],
-                tol=p["tol"], random_state=seed,
+                n_clusters=k,
+                init="k-means++",
+                n_init=p["n_init"],
+                max_iter=p["max_iter"],
+                tol=p["tol"],
+                random_state=seed,
             ).fit(X)
         except (ValueError, TypeError) as exc:  # scikit-learn's InvalidParameterError
             raise ModelError(
@@ -343,8 +372,13 @@ def _fit_kmeans(X, k, seed, p, summary) -> tuple[KMeans, np.ndarray]:
 def _fit_fcm(X, k, seed, p, summary) -> tuple[FuzzyCMeans, np.ndarray]:
     try:
         model = FuzzyCMeans(
-            n_clusters=k, m=p["m"], tol=p["tol"], max_iter=p["max_iter"], random_state=seed,
+            n_clusters=k,
+            m=p["m"],
+            tol=p["tol"],
+            max_iter=p["max_iter"],
+            random_state=seed,
             dtype=p["dtype"],
+            n_init=p["n_init"],
         ).fit(X)
     except (ValueError, TypeError) as exc:
         raise ModelError(str(exc), code="bad_fcm_setting") from exc
@@ -404,9 +438,7 @@ def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
     n = X.shape[0]
     n_init = int(p["n_init"])
     sub = int(p["subsample"])
-    common = dict(
-        n_components=k, covariance_type=p["covariance_type"], reg_covar=reg, tol=p["tol"]
-    )
+    common = dict(n_components=k, covariance_type=p["covariance_type"], reg_covar=reg, tol=p["tol"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if n <= sub or n_init == 1:

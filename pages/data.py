@@ -71,7 +71,9 @@ if prof.attrs.get("capped"):
         f"The file has {df.shape[1]:,} columns; only the first {len(prof):,} are profiled and offered."
     )
 
-tab_roles, tab_missing, tab_stats = st.tabs(["Column roles", "Missing values", "Summary statistics"])
+tab_roles, tab_missing, tab_stats = st.tabs(
+    ["Column roles", "Missing values", "Summary statistics"]
+)
 with tab_roles:
     st.dataframe(
         prof[["column", "role", "use", "reason", "missing", "distinct"]],
@@ -120,7 +122,9 @@ impute = p2.radio(
 log_cols = p3.multiselect(
     "Log-transform (skewed amounts)",
     numeric_chosen,
-    key=keep_widget(f"w_log_{ds.key[:12]}", [c for c in prep["log_transform"] if c in numeric_chosen]),
+    key=keep_widget(
+        f"w_log_{ds.key[:12]}", [c for c in prep["log_transform"] if c in numeric_chosen]
+    ),
     help="log(1 + x) for right-skewed, non-negative amounts such as spend or income.",
 )
 st.session_state[PREP] = {"scaling": scaling, "impute": impute, "log_transform": log_cols}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import PurePath
 
+import pandas as pd
 import streamlit as st
 
 from analytics import InputError, segment
@@ -16,7 +17,13 @@ from analytics.charts import (
     top_probability_figure,
 )
 from analytics.io import to_csv_bytes
-from analytics.profiles import ambiguous_rows, centres_and_profiles, target_mask, target_rows
+from analytics.profiles import (
+    ambiguous_rows,
+    centres_and_profiles,
+    target_mask,
+    target_rows,
+    top_effects,
+)
 from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
 from ui import cache
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
@@ -26,6 +33,19 @@ from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
 MAP_SAMPLE = 5000
 #: Top-two probabilities closer than this make a row "ambiguous".
 AMBIGUITY_MARGIN = 0.1
+
+
+def _value(v: float, kind: str) -> str:
+    """A mean (numbers) or a share (category levels), for the segment cards."""
+    if v != v:  # NaN: no rows on that side
+        return "–"
+    return f"{v:.0%}" if kind == "category" else f"{v:,.4g}"
+
+
+def _effect(v: float, kind: str) -> str:
+    if v != v:
+        return "–"
+    return f"{v * 100:+.0f} pts" if kind == "category" else f"d = {v:+.2f}"
 
 
 def _stem(name: str) -> str:
@@ -272,37 +292,37 @@ with t_cert:
 st.subheader("Segment cards")
 effects = report["effects"]
 profiles = report["profiles"]
-per_row = 3
+per_row = 2
 for start in range(0, seg.k, per_row):
     cols = st.columns(per_row)
     for j, col in zip(range(start + 1, min(start + per_row, seg.k) + 1), cols, strict=False):
         with col.container(border=True):
-            colour = segment_colour(j)
             st.markdown(
-                f"<span style='color:{colour}'>■</span> **Segment {j}**", unsafe_allow_html=True
-            )
-            st.metric(
-                "Customers in segment",
-                f"{int(profiles.loc[j, 'size']):,}",
-                f"{profiles.loc[j, 'share']:.0%} of all",
-                delta_color="off",
+                f"<span style='color:{segment_colour(j)}'>■</span> **Segment {j}**: "
+                f"{int(profiles.loc[j, 'size']):,} customers ({profiles.loc[j, 'share']:.0%})",
+                unsafe_allow_html=True,
             )
             st.markdown(report["descriptions"][j - 1])
-            top = effects[effects["segment"] == j].copy()
-            top["strength"] = top["effect"].abs()
-            top = top.sort_values("strength", ascending=False).head(4)
-            top["feature"] = top["feature"] + top["level"].map(lambda v: f" = {v}" if v else "")
+            top = top_effects(effects, j)
             st.dataframe(
-                top[["feature", "segment_value", "rest_value", "effect"]],
+                pd.DataFrame(
+                    {
+                        "feature": [
+                            f"{r.feature} = {r.level}" if r.kind == "category" else r.feature
+                            for r in top.itertuples()
+                        ],
+                        "segment": [_value(r.segment_value, r.kind) for r in top.itertuples()],
+                        "others": [_value(r.rest_value, r.kind) for r in top.itertuples()],
+                        "effect": [_effect(r.effect, r.kind) for r in top.itertuples()],
+                    }
+                ),
                 hide_index=True,
                 column_config={
-                    "segment_value": st.column_config.NumberColumn("segment", format="%.3g"),
-                    "rest_value": st.column_config.NumberColumn("others", format="%.3g"),
-                    "effect": st.column_config.NumberColumn(
+                    "effect": st.column_config.TextColumn(
                         "effect",
-                        format="%.2f",
-                        help="Cohen's d for numbers; share difference for categories.",
-                    ),
+                        help="Numbers: Cohen's d (0.5 medium, 1 large). "
+                        "Categories: difference in share, in percentage points.",
+                    )
                 },
                 key=f"seg_card_{j}",
             )

@@ -65,7 +65,7 @@ def test_map_encodes_probability_as_size_or_opacity():
          "segment_probability": [1.0, 0.5, 0.6, 0.9]}
     )  # fmt: skip
     by_size = segment_map_figure(pts, encode="size")
-    assert np.allclose(by_size.data[0].marker.size, 3 + 11 * np.array([1.0, 0.5]) ** 2)
+    assert np.allclose(by_size.data[0].marker.size, 2 + 8 * np.array([1.0, 0.5]) ** 2)
     by_alpha = segment_map_figure(pts, encode="opacity")
     assert np.allclose(by_alpha.data[1].marker.opacity, 0.1 + 0.9 * np.array([0.6, 0.9]) ** 2)
     assert np.allclose(by_alpha.data[1].customdata, [0.6, 0.9])

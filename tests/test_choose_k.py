@@ -25,7 +25,11 @@ KS = range(2, 8)
 @pytest.fixture(scope="module")
 def blobs() -> pd.DataFrame:
     X, _ = make_blobs(
-        n_samples=400, n_features=3, centers=4, cluster_std=0.6, center_box=(-10, 10),
+        n_samples=400,
+        n_features=3,
+        centers=4,
+        cluster_std=0.6,
+        center_box=(-10, 10),
         random_state=1,
     )
     return pd.DataFrame(X, columns=["spend", "visits", "tenure"])
@@ -175,7 +179,12 @@ def test_knee_point_hand_worked():
 
 @pytest.mark.parametrize(
     "ks, values",
-    [([1, 2, 3, 4], [4, 3, 2, 1]), ([1, 2], [5, 1]), ([1, 2, 3], [1, 1, 1]), ([1, 2, 3], [3, 2.9, 0])],
+    [
+        ([1, 2, 3, 4], [4, 3, 2, 1]),
+        ([1, 2], [5, 1]),
+        ([1, 2, 3], [1, 1, 1]),
+        ([1, 2, 3], [3, 2.9, 0]),
+    ],
 )
 def test_knee_point_none(ks, values):
     assert knee_point(ks, values) is None  # straight line, too short, flat, concave
@@ -213,8 +222,11 @@ def test_tie_goes_to_silhouette():
 
 def test_gmm_bic_decides_and_silhouette_disagreement_warns():
     t = _table(
-        bic=[50.0, 30, 40, 45], aic=[45.0, 25, 20, 30], silhouette=[0.8, 0.6, 0.5, 0.4],
-        bic_full=[50.0, 30, 40, 45], aic_full=[45.0, 25, 20, 30],
+        bic=[50.0, 30, 40, 45],
+        aic=[45.0, 25, 20, 30],
+        silhouette=[0.8, 0.6, 0.5, 0.4],
+        bic_full=[50.0, 30, 40, 45],
+        aic_full=[45.0, 25, 20, 30],
         best_covariance=["full"] * 4,
     )
     k, reason, warning = ck._recommend("gmm", t, None, ["full"])
@@ -236,8 +248,14 @@ def test_best_at_largest_k_warns():
 
 @pytest.mark.parametrize(
     "ks, code",
-    [([1, 2], "bad_ks"), ([], "bad_ks"), ([2.5], "bad_ks"), ([True], "bad_ks"), ("abc", "bad_ks"),
-     ([2, 51], "bad_ks")],
+    [
+        ([1, 2], "bad_ks"),
+        ([], "bad_ks"),
+        ([2.5], "bad_ks"),
+        ([True], "bad_ks"),
+        ("abc", "bad_ks"),
+        ([2, 51], "bad_ks"),
+    ],
 )
 def test_bad_ks(blobs, ks, code):
     with pytest.raises(InputError) as e:
@@ -278,7 +296,11 @@ def test_progress_and_stop(blobs):
             fitted.append(int(text.split("k = ")[1].split()[0]))
 
     sw = sweep_k(
-        blobs, KS, "gmm", covariance_type="full", progress=progress,
+        blobs,
+        KS,
+        "gmm",
+        covariance_type="full",
+        progress=progress,
         should_stop=lambda: len(fitted) >= 2,
     )
     assert sw.stopped and sw.ks == [2, 3]
@@ -286,7 +308,7 @@ def test_progress_and_stop(blobs):
     assert sw.recommended_k in (2, 3)
     assert any("stopped after k = 3" in n and "4, 5, 6 and 7" in n for n in sw.notes)
     fractions = [f for f, _ in calls]
-    assert fractions == sorted(fractions) and 0 <= fractions[0] and fractions[-1] <= 1
+    assert fractions == sorted(fractions) and fractions[0] >= 0 and fractions[-1] <= 1
     assert set(sw.table.columns) >= {"bic_full", "aic_full", "bic", "silhouette"}
     assert "bic_tied" not in sw.table
 

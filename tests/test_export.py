@@ -16,7 +16,7 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 def test_basic_bytes():
     df = pd.DataFrame({"a": [1, -2], "b": ["x", "y, z"], "c": [0.1, np.nan]})
     data = to_csv_bytes(df)
-    assert data == b'a,b,c\n1,x,0.1\n-2,"y, z",\n'
+    assert data == b'a,b,c\r\n1,x,0.1\r\n-2,"y, z",\r\n'
     assert not data.startswith(b"\xef\xbb\xbf")  # plain UTF-8, no BOM
 
 
@@ -53,7 +53,7 @@ def test_object_and_categorical_columns_and_header():
         }
     )
     text = to_csv_bytes(df).decode()
-    header, *rows = text.splitlines()
+    header, *rows = text.split("\r\n")[:-1]
     assert header == "obj,cat,'=bad name"
     assert rows == ["'=1+1,'-a,1", "5,b,2", "ok,'-a,3"]
     assert df["obj"].iloc[0] == "=1+1"  # the input frame is not modified
@@ -76,7 +76,8 @@ def test_float_precision_round_trip():
 # ----------------------------------------------------------------- round trip property
 
 _SAFE_TEXT = st.text(
-    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]) | st.sampled_from(",;|\"\n\t'"),
+    alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"])
+    | st.sampled_from(",;|\"\n\t'"),
     max_size=12,
 ).map(lambda s: "t" + s)  # a leading letter: never a number, NA token or blank
 _FORMULA_TEXT = st.sampled_from(FORMULA_STARTS).flatmap(

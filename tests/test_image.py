@@ -258,6 +258,8 @@ def test_unknown_method_lists_allowed(blocks):
         {"covariance_type": "banded"},
         {"sample_size": 2},
         {"max_pixels": 0},
+        {"random_state": -1},
+        {"random_state": "seed"},
     ],
 )
 def test_invalid_options(blocks, kwargs):

@@ -368,7 +368,7 @@ def test_random_bytes_give_frame_or_input_error(data):
     _only_frame_or_input_error(data)
 
 
-CSV_ALPHABET = "abcXYZ019,;\t|\"\n\r .-"
+CSV_ALPHABET = 'abcXYZ019,;\t|"\n\r .-'
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -380,7 +380,7 @@ def test_random_csv_like_text_gives_frame_or_input_error(text):
 @settings(max_examples=60, deadline=None)
 @given(
     st.lists(
-        st.lists(st.text(alphabet="ab 01,;\"\n", max_size=6), min_size=3, max_size=3),
+        st.lists(st.text(alphabet='ab 01,;"\n', max_size=6), min_size=3, max_size=3),
         min_size=1,
         max_size=8,
     )

@@ -15,7 +15,9 @@ from ui.state import DATASET, FEATURES, PREP
 
 GOOD = (
     "kunden_id;stadt;umsatz;besuche\n"
-    + "\n".join(f"K{i:04d};{'Zürich' if i % 3 else 'Genève'};{100 + i},{i % 10};{i % 7}" for i in range(60))
+    + "\n".join(
+        f"K{i:04d};{'Zürich' if i % 3 else 'Genève'};{100 + i},{i % 10};{i % 7}" for i in range(60)
+    )
     + "\n"
 ).encode("utf-8")
 

@@ -21,6 +21,7 @@ from analytics.profiles import (
     segment_profiles,
     target_mask,
     target_rows,
+    top_effects,
 )
 
 
@@ -108,7 +109,9 @@ def test_profiles_sizes_means_and_z(df, gmm):
 def test_centres_and_profiles_has_every_segment(gmm):
     out = centres_and_profiles(gmm)
     assert out["segment"].tolist() == [1, 2]
-    assert {"income centre", "region centre", "income mean", "size"} <= set(out.columns)
+    assert {"income centre", "region most common", "income mean", "size"} <= set(out.columns)
+    # Categories are profiled but are not part of a Gaussian mixture, so they have no centre.
+    assert "region centre" not in out.columns
 
 
 def test_description_words_follow_thresholds(df, gmm):
@@ -269,3 +272,13 @@ def test_sample_is_capped_and_keeps_small_segments():
     assert proj.points["row"].is_monotonic_increasing and proj.points["row"].is_unique
     again = projection_2d(seg, sample=500, random_state=3)
     assert proj.points["row"].tolist() == again.points["row"].tolist()
+
+
+def test_top_effects_ranks_numbers_and_categories_separately(gmm):
+    eff = effect_sizes(gmm)
+    top = top_effects(eff, 1, n_numeric=2, n_category=1)
+    assert top["kind"].tolist() == ["numeric", "numeric", "category"]
+    mine = eff[(eff["segment"] == 1) & (eff["kind"] == "numeric")]
+    assert set(top["feature"][:2]) == set(
+        mine.loc[mine["effect"].abs().nlargest(2).index, "feature"]
+    )

@@ -466,3 +466,26 @@ def test_values_near_float_max_work_or_raise_overflow(method):
         assert np.isfinite(s.centers.to_numpy()).all()
         assert sorted(np.sign(s.centers["big"])) == [-1.0, 1.0]
         pd.testing.assert_frame_equal(s.predict(df), s.table())
+
+
+def test_gmm_leaves_categories_out_of_the_mixture_with_a_warning() -> None:
+    """One-hot columns collapse a mixture's variances (every probability ~1): they are
+    left out of the model but still described in profiles."""
+    rng = np.random.default_rng(3)
+    n = 400
+    g = rng.integers(0, 2, n)
+    df = pd.DataFrame(
+        {
+            "income": rng.normal(40 + 10 * g, 8, n),
+            "score": rng.normal(50 - 10 * g, 8, n),
+            "channel": rng.choice(["online", "store", "both"], n),
+        }
+    )
+    seg = segment(df, "gmm", 2)
+    assert seg.preparer.categorical == []
+    assert seg.profile_preparer.categorical == ["channel"]
+    assert any("'channel'" in w and "left out of the mixture" in w for w in seg.warnings)
+    # Overlapping groups: a real mixture leaves a share of rows uncertain.
+    assert (seg.proba.max(axis=1) < 0.9).mean() > 0.05
+    # k-means keeps the categories as features.
+    assert segment(df, "kmeans", 2).preparer.categorical == ["channel"]

@@ -97,3 +97,40 @@ def synthetic_reports_cached(
         "fidelity": fidelity_report(_real, _synth, _columns),
         "privacy": privacy_report(_real, _synth, _columns),
     }
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def sweep_cached(
+    key: str,
+    method: str,
+    ks: tuple[int, ...],
+    seed: int,
+    params: tuple[tuple[str, Any], ...],
+    _df: pd.DataFrame,
+    _columns: list[str],
+    _progress: Any = None,
+    _should_stop: Any = None,
+) -> Any:
+    """``analytics.choose_k.sweep_k`` for the inputs ``key`` (data, features, preparation).
+
+    A stopped (partial) sweep is returned too; the page clears that entry so the next
+    run computes the whole sweep (``sweep_cached.clear(...)`` with the same arguments).
+    """
+    from analytics.choose_k import sweep_k
+
+    return sweep_k(
+        _df, list(ks), method, columns=_columns, random_state=seed, progress=_progress,
+        should_stop=_should_stop, **dict(params),
+    )  # fmt: skip
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def silhouette_rows_cached(key: str, k: int, _sweep: Any) -> Any:
+    """Per-row silhouettes (sampled above 5,000 rows) of the sweep ``key`` at ``k``."""
+    return _sweep.silhouette_values(k)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def stability_cached(key: str, _sweep: Any) -> pd.DataFrame:
+    """Resampling stability (adjusted Rand) around the recommended k of the sweep ``key``."""
+    return _sweep.stability()

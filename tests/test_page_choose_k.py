@@ -1,0 +1,93 @@
+"""AppTest of the Choose k page: first load, run a sweep, see every view, use the k."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+
+
+@pytest.fixture
+def at() -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=120)
+    app.run()
+    app.switch_page("pages/choose_k.py")
+    app.run()
+    assert not app.exception
+    assert app.title[0].value == "Choose k"
+    return app
+
+
+def run_sweep(at: AppTest, method: str, lo: int = 2, hi: int = 6) -> AppTest:
+    at.selectbox(key="w_k_method").set_value(method)
+    at.slider(key="w_k_range").set_value((lo, hi))
+    at.run()
+    at.button(key="k_run").click()
+    at.run()
+    assert not at.exception
+    assert not at.error
+    return at
+
+
+def test_first_load_asks_for_a_sweep(at: AppTest) -> None:
+    assert at.session_state[SWEEP] is None
+    assert any("Run sweep" in i.value for i in at.info)
+    assert len(at.get("plotly_chart")) == 0
+
+
+def test_kmeans_sweep_then_use_k(at: AppTest) -> None:
+    run_sweep(at, "kmeans")
+    sweep = at.session_state[SWEEP]["sweep"]
+    assert sweep.method == "kmeans" and sweep.ks == [2, 3, 4, 5, 6]
+    rec = sweep.recommended_k
+    assert next(m.value for m in at.metric if m.label == "Recommended k") == str(rec)
+    assert at.success[0].value == sweep.reason
+    assert "silhouette" in sweep.reason
+    assert len(at.get("plotly_chart")) == 3  # elbow, silhouette, per-row silhouette
+    assert len(at.tabs) == 3
+
+    at.selectbox(key=next(s.key for s in at.selectbox if s.key.startswith("w_k_rows_"))).set_value(
+        3
+    )
+    at.run()
+    at.button(key="k_use").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state[CHOSEN_K] == 3
+    assert at.session_state[SEG_SETTINGS]["method"] == "kmeans"
+    assert any("k = 3" in s.value for s in at.success)
+
+    at.switch_page("pages/segments.py")
+    at.run()
+    assert not at.exception
+    assert at.number_input(key="w_seg_k").value == 3
+    assert at.selectbox(key="w_seg_method").value == "kmeans"
+
+
+def test_gmm_sweep_shows_bic_and_carries_covariance(at: AppTest) -> None:
+    run_sweep(at, "gmm", 2, 5)
+    sweep = at.session_state[SWEEP]["sweep"]
+    assert "BIC" in sweep.reason
+    assert "BIC (full)" in trace_names(at, 0)
+    at.button(key="k_use").click()
+    at.run()
+    cov = sweep.table.at[sweep.recommended_k, "best_covariance"]
+    assert at.session_state[SEG_SETTINGS]["covariance_type"] == cov
+    assert at.session_state[CHOSEN_K] == sweep.recommended_k
+
+    at.button(key="k_stability").click()
+    at.run()
+    assert not at.exception
+    table = at.session_state[SWEEP]["stability"]
+    assert sweep.recommended_k in table.index and table["mean_ari"].between(-1, 1).all()
+
+
+def trace_names(at: AppTest, i: int) -> list[str]:
+    spec = json.loads(at.get("plotly_chart")[i].proto.spec)
+    return [d.get("name") for d in spec["data"]]
