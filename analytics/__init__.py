@@ -13,8 +13,11 @@ layer over it. Example::
 """
 
 from analytics.anomaly import anomaly_scores
+from analytics.dask_scoring import score_dask
 from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
 from analytics.fcm import FuzzyCMeans
+from analytics.image import ImageSegmentation, load_image, segment_image
+from analytics.model_io import SegmentModel, load_model
 from analytics.prepare import Preparer, PrepOptions, prepare, profile_columns
 from analytics.segment import Segmentation, segment
 from analytics.synthetic import sample_synthetic
@@ -34,4 +37,10 @@ __all__ = [
     "profile_columns",
     "sample_synthetic",
     "segment",
+    "SegmentModel",
+    "load_model",
+    "score_dask",
+    "ImageSegmentation",
+    "load_image",
+    "segment_image",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from sklearn.mixture import GaussianMixture
 from analytics._threads import blas_single
 from analytics.errors import InputError, ModelError
 from analytics.fcm import FuzzyCMeans
+from analytics.gmm_em import blocked_em, posteriors
 from analytics.prepare import Preparer, PrepOptions, prepare
 
 METHODS = ("kmeans", "fcm", "gmm")
@@ -151,6 +153,12 @@ class Segmentation:
         new_df = _as_frame(new_df)
         proba = self.predict_proba(new_df)
         return self._frame(new_df, proba.argmax(axis=1) + 1, proba)
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model as one JSON file (no pickle); reopen with ``analytics.load_model``."""
+        from analytics.model_io import save_model  # model_io imports this module
+
+        save_model(self, path)
 
     def log_density(self, new_df: pd.DataFrame | None = None) -> np.ndarray:
         """Log-density of rows under the mixture (GMM only), shape (n_rows,)."""
@@ -310,7 +318,7 @@ def segment(
     raw_labels = raw_proba.argmax(axis=1)
     counts = np.bincount(raw_labels, minlength=k)
     order = np.argsort(-counts, kind="stable")  # segment j+1 is model component order[j]
-    proba = raw_proba[:, order]
+    proba = _permute_columns(raw_proba, order)
     rank = np.empty(k, dtype=int)
     rank[order] = np.arange(k)
     labels = rank[raw_labels] + 1
@@ -338,6 +346,14 @@ def segment(
         summary=summary,
         warnings=list(preparer.warnings) + fit_warnings,
     )
+
+
+def _permute_columns(a: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """``a[:, order]`` in place, block by block, so no second (n, k) array is needed."""
+    for start in range(0, a.shape[0], 65_536):
+        block = a[start : start + 65_536]
+        block[:] = block[:, order]
+    return a
 
 
 def _model_centers(model: Any, method: str) -> np.ndarray:
@@ -390,7 +406,8 @@ def _fit_fcm(X, k, seed, p, summary) -> tuple[FuzzyCMeans, np.ndarray]:
         partition_entropy=float(model.partition_entropy_),
         xie_beni=float(model.xie_beni_),
     )
-    return model, model.membership_
+    # A copy: the probabilities are reordered in place later; the model keeps its own.
+    return model, model.membership_.copy()
 
 
 def _fit_gmm(X, k, seed, p, summary, notes, progress) -> tuple[GaussianMixture, np.ndarray]:
@@ -422,16 +439,18 @@ def _fit_gmm(X, k, seed, p, summary, notes, progress) -> tuple[GaussianMixture, 
             f"regularised more strongly (reg_covar={reg:g}); 'diag' or fewer segments may fit better."
         )
     n = X.shape[0]
-    ll = float(model.score(X) * n)
+    # Posteriors block by block: no (n, k) temporaries besides the result itself.
+    proba, ll = posteriors(X, model)
+    n_params = model._n_parameters()
     summary.update(
         converged=bool(model.converged_),
         n_iter=int(model.n_iter_),
         log_likelihood=ll,
-        bic=float(model.bic(X)),
-        aic=float(model.aic(X)),
+        bic=float(-2.0 * ll + n_params * np.log(n)),
+        aic=float(-2.0 * ll + 2.0 * n_params),
         reg_covar_used=reg,
     )
-    return model, model.predict_proba(X)
+    return model, proba
 
 
 def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
@@ -441,7 +460,7 @@ def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
     common = dict(n_components=k, covariance_type=p["covariance_type"], reg_covar=reg, tol=p["tol"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if n <= sub or n_init == 1:
+        if n <= sub:
             model = GaussianMixture(
                 **common, n_init=n_init, max_iter=p["max_iter"], random_state=seed
             ).fit(X)
@@ -459,17 +478,18 @@ def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
                 best = cand
         assert best is not None
         progress(0.65, f"Refining the best start on all {n:,} rows")
-        model = GaussianMixture(
-            **common,
-            n_init=1,
+        model = blocked_em(
+            X,
+            best,
+            reg_covar=reg,
+            tol=p["tol"],
             max_iter=p["max_iter"],
-            weights_init=best.weights_,
-            means_init=best.means_,
-            precisions_init=best.precisions_,
-            random_state=seed,
-        ).fit(X)
+            progress=lambda it, ll: progress(
+                min(0.65 + 0.02 * it, 0.88), f"Refining on all {n:,} rows: iteration {it}"
+            ),
+        )
         summary["strategy"] = (
-            f"{n_init} starts of EM on a random sample of {sub:,} rows; the best start "
-            f"was refined on all {n:,} rows"
+            f"{n_init} start(s) of EM on a random sample of {sub:,} rows; the best start "
+            f"was refined on all {n:,} rows by EM over row blocks"
         )
         return model

@@ -18,7 +18,7 @@ from analytics.charts_k import (
 from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
 from ui import cache
 from ui.data import ensure_dataset, features, inputs_key, prep_options
-from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_STOP, keep_widget
+from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_RUNNING, SWEEP_STOP, keep_widget
 
 st.title("Choose k")
 st.write(
@@ -68,49 +68,64 @@ run = b1.button(
     key="k_run",
     disabled=not feats or (method == "gmm" and not cov_types),
 )
-# A click while the sweep runs interrupts the script run; the progress callback below
-# turns that interruption into a clean stop, and this callback records why.
+# A click while the sweep runs ends that script run at its next Streamlit call (with
+# fast reruns a new run starts at once, in parallel). The progress callback turns that
+# into a clean stop after the current k; the new run waits for the partial result.
 b2.button("Stop", key="k_stop", on_click=lambda: st.session_state.__setitem__(SWEEP_STOP, True))
 
 error: str | None = None
 if run:
     st.session_state[SWEEP_STOP] = False
+    st.session_state[SWEEP_RUNNING] = True
     pending: list[BaseException] = []
-    with st.status(
-        f"Trying k = {k_lo}..{k_hi} with {METHOD_NAMES[method]}…", expanded=True
-    ) as status:
-        bar = st.progress(0.0, text="Starting")
+    try:
+        with st.status(
+            f"Trying k = {k_lo}..{k_hi} with {METHOD_NAMES[method]}…", expanded=True
+        ) as status:
+            bar = st.progress(0.0, text="Starting")
 
-        def progress(frac: float, text: str) -> None:
-            if pending:
-                return
+            def progress(frac: float, text: str) -> None:
+                if pending:
+                    return
+                try:
+                    bar.progress(min(max(frac, 0.0), 1.0), text=text)
+                except ScriptControlException as exc:  # Stop (or any click): end after this k
+                    pending.append(exc)
+
+            def should_stop() -> bool:
+                return bool(pending) or bool(st.session_state.get(SWEEP_STOP))
+
+            args = (key, method, ks, int(seed), tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in {**prep_options(), **params}.items())))  # fmt: skip
+            started = time.perf_counter()
             try:
-                bar.progress(min(max(frac, 0.0), 1.0), text=text)
-            except ScriptControlException as exc:  # Stop (or any click): end after this k
-                pending.append(exc)
-
-        def should_stop() -> bool:
-            return bool(pending) or bool(st.session_state.get(SWEEP_STOP))
-
-        args = (key, method, ks, int(seed), tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in {**prep_options(), **params}.items())))  # fmt: skip
-        started = time.perf_counter()
-        try:
-            sweep = cache.sweep_cached(
-                *args, _df=ds.df, _columns=feats, _progress=progress, _should_stop=should_stop
-            )
-        except InputError as exc:
-            status.update(label="The sweep did not run", state="error", expanded=False)
-            error = exc.message
-        else:
-            if sweep.stopped:
-                cache.sweep_cached.clear(*args, _df=ds.df, _columns=feats)
-            seconds = time.perf_counter() - started
-            st.session_state[SWEEP] = {"key": key, "settings": settings, "sweep": sweep,
-                                       "seconds": seconds, "stability": None}  # fmt: skip
-            label = "Stopped" if sweep.stopped else "Done"
-            status.update(label=f"{label} in {seconds:.1f} s", state="complete", expanded=False)
-    if pending:
-        raise pending[0]  # let Streamlit carry on with the click that stopped the sweep
+                sweep = cache.sweep_cached(
+                    *args, _df=ds.df, _columns=feats, _progress=progress, _should_stop=should_stop
+                )
+            except InputError as exc:
+                error = exc.message
+            else:
+                if sweep.stopped:
+                    cache.sweep_cached.clear(*args, _df=ds.df, _columns=feats)
+                seconds = time.perf_counter() - started
+                st.session_state[SWEEP] = {"key": key, "settings": settings, "sweep": sweep,
+                                           "seconds": seconds, "stability": None}  # fmt: skip
+            st.session_state[SWEEP_RUNNING] = False
+            if pending:
+                raise pending[0]  # let Streamlit carry on with the click that stopped the sweep
+            if error:
+                status.update(label="The sweep did not run", state="error", expanded=False)
+            else:
+                label = "Stopped" if sweep.stopped else "Done"
+                status.update(label=f"{label} in {seconds:.1f} s", state="complete", expanded=False)
+    finally:
+        st.session_state[SWEEP_RUNNING] = False
+elif st.session_state.get(SWEEP_RUNNING):
+    # This run was started by a click during a sweep: the interrupted run finishes its
+    # current k and stores what it has; wait for it (bounded) so the result shows now.
+    with st.spinner("Stopping the sweep after the current k…"):
+        deadline = time.monotonic() + 60
+        while st.session_state.get(SWEEP_RUNNING) and time.monotonic() < deadline:
+            time.sleep(0.1)
 
 if error:
     st.error(error)

@@ -29,6 +29,8 @@ SEGMENTATION = "segmentation"
 #: The latest k sweep (Choose k page) or None, and the stop flag it polls.
 SWEEP = "sweep"
 SWEEP_STOP = "sweep_stop"
+#: True while a sweep runs, so a rerun started by a click (Stop) can wait for its partial result.
+SWEEP_RUNNING = "sweep_running"
 #: Anomalies page result and settings.
 ANOMALIES = "anomalies"
 #: Synthetic data page result.
@@ -36,6 +38,11 @@ SYNTHETIC = "synthetic"
 #: Image page: uploaded/bundled image and its segmentation.
 IMAGE = "image"
 IMAGE_RESULT = "image_result"
+#: Image page settings (method, k, m, covariance_type, features, include_position, seed),
+#: sha256 of the last image upload attempted, and the plain message of a failed one.
+IMAGE_SETTINGS = "image_settings"
+IMAGE_LAST_UPLOAD = "image_last_upload"
+IMAGE_LOAD_ERROR = "image_load_error"
 
 DEFAULTS: dict[str, Any] = {
     DATASET: None,
@@ -55,10 +62,22 @@ DEFAULTS: dict[str, Any] = {
     SEGMENTATION: None,
     SWEEP: None,
     SWEEP_STOP: False,
+    SWEEP_RUNNING: False,
     ANOMALIES: None,
     SYNTHETIC: None,
     IMAGE: None,
     IMAGE_RESULT: None,
+    IMAGE_SETTINGS: {
+        "method": "kmeans",
+        "k": 6,
+        "m": 2.0,
+        "covariance_type": "full",
+        "features": "rgb",
+        "include_position": False,
+        "seed": 0,
+    },
+    IMAGE_LAST_UPLOAD: None,
+    IMAGE_LOAD_ERROR: None,
 }
 
 

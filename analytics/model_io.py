@@ -1,0 +1,722 @@
+"""Portable segmentation models: one JSON document, no pickle.
+
+A model file holds everything needed to give next month's customers the same
+segments without refitting: the preparation (columns, roles, imputation values,
+log transforms, scaling, one-hot encodings) and the fitted parameters, with the
+components already in segment order (segment 1 = the largest training segment).
+JSON floats are written with Python's round-trip ``repr``, so a reloaded model
+scores with bit-identical parameters. Opening a file only parses JSON: nothing in
+it is ever executed.
+
+Layout (format ``segmentation-workbench/model``, version 1)::
+
+    {
+      "format": "segmentation-workbench/model", "version": 1,
+      "method": "kmeans" | "fcm" | "gmm", "k": 4,
+      "preparation": {columns, options, numeric, categorical, feature_names, fill,
+                      imputed, log_columns, center, scale, categories, warnings},
+      "model": kmeans: {"centers": (k, p)}
+               fcm:    {"centers": (k, p), "m": 2.0, "dtype": "float64"}
+               gmm:    {"covariance_type": "full", "weights": (k,), "means": (k, p),
+                        "covariances": full (k, p, p) | tied (p, p) | diag (k, p) | spherical (k,)},
+      "summary": the training summary (sizes, n_rows, criteria, settings),
+      "warnings": [...]
+    }
+
+:class:`SegmentModel` rescoring is a numpy reimplementation of the estimators'
+scoring (the same formulas as scikit-learn and :mod:`analytics.fcm`), so that
+``load_model(path).predict(df)`` equals ``Segmentation.predict(df)``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import fields
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+import pandas as pd
+from scipy import linalg
+from scipy.special import logsumexp
+
+from analytics.errors import InputError
+from analytics.fcm import _BLOCK_ROWS, _memberships, _sq_distances
+from analytics.prepare import Preparer
+from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS, Segmentation
+
+__all__ = [
+    "FORMAT",
+    "FORMAT_VERSION",
+    "SegmentModel",
+    "align_categories",
+    "as_model",
+    "load_model",
+    "model_bytes",
+    "save_model",
+    "shares_comparison",
+]
+
+FORMAT = "segmentation-workbench/model"
+FORMAT_VERSION = 1
+
+_PREP_REQUIRED = (
+    "columns",
+    "options",
+    "numeric",
+    "categorical",
+    "feature_names",
+    "fill",
+    "log_columns",
+    "center",
+    "scale",
+    "categories",
+)
+_PREP_FIELDS = {f.name for f in fields(Preparer)}
+
+
+class SegmentModel:
+    """A fitted segmentation, reloaded from a model file: scores new rows.
+
+    Attributes
+    ----------
+    method : "kmeans", "fcm" or "gmm"
+    k : number of segments
+    preparer : the :class:`~analytics.prepare.Preparer` that maps rows to features
+    params : model parameters as arrays, components in segment order (see module docstring)
+    summary : the training summary (``sizes``, ``n_rows``, criteria, settings)
+    warnings : the sentences reported when the model was fitted
+    """
+
+    def __init__(
+        self,
+        method: str,
+        k: int,
+        preparer: Preparer,
+        params: dict[str, Any],
+        summary: dict[str, Any],
+        warnings: Sequence[str] = (),
+    ) -> None:
+        self.method = method
+        self.k = int(k)
+        self.preparer = preparer
+        self.params = params
+        self.summary = summary
+        self.warnings = list(warnings)
+        if method == "gmm":
+            # Cholesky factors of the precisions, as scikit-learn computes them from the
+            # covariances after its last M-step, so log-densities come out the same.
+            self._prec_chol = _precision_cholesky(params["covariances"], params["covariance_type"])
+
+    # -- construction --------------------------------------------------------------------
+    @classmethod
+    def from_segmentation(cls, seg: Segmentation) -> SegmentModel:
+        """The portable model of a fitted :class:`~analytics.segment.Segmentation`."""
+        if not isinstance(seg, Segmentation):
+            raise InputError("Expected a fitted segmentation.", code="not_a_segmentation")
+        order = np.asarray(seg.order)
+        est = seg.model
+        if seg.method == "kmeans":
+            params: dict[str, Any] = {"centers": np.asarray(est.cluster_centers_)[order]}
+        elif seg.method == "fcm":
+            centers = np.asarray(est.cluster_centers_)[order]
+            params = {"centers": centers, "m": float(est.m), "dtype": str(centers.dtype)}
+        else:
+            cov_type = est.covariance_type
+            cov = np.asarray(est.covariances_)
+            params = {
+                "covariance_type": cov_type,
+                "weights": np.asarray(est.weights_)[order],
+                "means": np.asarray(est.means_)[order],
+                "covariances": cov if cov_type == "tied" else cov[order],
+            }
+        prep = Preparer.from_dict(seg.preparer.to_dict())  # a copy the model owns
+        summary = _json_safe(seg.summary)
+        return cls(seg.method, seg.k, prep, params, summary, list(seg.warnings))
+
+    @classmethod
+    def from_dict(cls, doc: Any) -> SegmentModel:
+        """Build a model from a parsed model document; raises InputError if it is not one."""
+        return _parse_document(doc)
+
+    # -- description ---------------------------------------------------------------------
+    @property
+    def columns(self) -> list[str]:
+        """The input columns the model needs."""
+        return self.preparer.numeric + self.preparer.categorical
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Names of the prepared features."""
+        return self.preparer.feature_names
+
+    @property
+    def sizes(self) -> np.ndarray:
+        """Training rows per segment, shape (k,), segment 1 first."""
+        return np.asarray(self.summary["sizes"], dtype="int64")
+
+    @property
+    def training_shares(self) -> np.ndarray:
+        """Share of the training rows in each segment, shape (k,), sums to 1."""
+        sizes = self.sizes.astype("float64")
+        return sizes / max(sizes.sum(), 1.0)
+
+    def __repr__(self) -> str:
+        return f"SegmentModel({METHOD_NAMES[self.method]}, k={self.k}, columns={self.columns!r})"
+
+    # -- scoring -------------------------------------------------------------------------
+    def output_names(self, existing: Sequence[Any] = ()) -> dict[str, Any]:
+        """Names of the added columns, as :meth:`Segmentation.output_names` gives them."""
+        taken = {str(c) for c in existing}
+
+        def free(name: str) -> str:
+            while name in taken:
+                name += "_model"
+            return name
+
+        return {
+            "segment": free("segment"),
+            "segment_probability": free("segment_probability"),
+            "prob": [free(f"prob_segment_{j}") for j in range(1, self.k + 1)],
+        }
+
+    def transform(self, new_df: pd.DataFrame) -> np.ndarray:
+        """Prepared features of new rows, shape (n_new, n_features)."""
+        return self.preparer.transform(_as_frame(new_df).rename(columns=str))
+
+    def predict_proba(self, new_df: pd.DataFrame) -> np.ndarray:
+        """Segment probabilities of new rows, shape (n_new, k), columns in segment order."""
+        return self._proba_of(self.transform(new_df))
+
+    def predict(self, new_df: pd.DataFrame) -> pd.DataFrame:
+        """``new_df`` plus ``segment``, ``segment_probability`` and ``prob_segment_1..k``."""
+        new_df = _as_frame(new_df)
+        proba = self.predict_proba(new_df)
+        labels = proba.argmax(axis=1) + 1
+        names = self.output_names(new_df.columns)
+        added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
+        for j, name in enumerate(names["prob"]):
+            added[name] = proba[:, j]
+        return pd.concat([new_df.copy(), pd.DataFrame(added, index=new_df.index)], axis=1)
+
+    def log_density(self, new_df: pd.DataFrame) -> np.ndarray:
+        """Log-density of new rows under the mixture (GMM only), shape (n_new,)."""
+        if self.method != "gmm":
+            raise InputError("Densities exist only for Gaussian mixtures.", code="not_a_mixture")
+        return logsumexp(self._weighted_log_prob(self.transform(new_df)), axis=1)
+
+    def _proba_of(self, X: np.ndarray) -> np.ndarray:
+        if self.method == "kmeans":
+            # scikit-learn's assignment: argmin of |c|^2 - 2 x.c (|x|^2 is the same for all c).
+            c = self.params["centers"]
+            labels = np.empty(X.shape[0], dtype="int64")
+            c_sq = np.einsum("ij,ij->i", c, c)
+            for start in range(0, X.shape[0], _BLOCK_ROWS):
+                block = X[start : start + _BLOCK_ROWS]
+                labels[start : start + len(block)] = (c_sq[None, :] - 2.0 * (block @ c.T)).argmin(
+                    axis=1
+                )
+            return np.eye(self.k)[labels]
+        if self.method == "fcm":
+            c = self.params["centers"]
+            Xc = np.ascontiguousarray(X, dtype=c.dtype)
+            c_sq = np.einsum("ij,ij->i", c, c)
+            out = np.empty((X.shape[0], self.k), dtype="float64")
+            for start in range(0, X.shape[0], _BLOCK_ROWS):
+                sl = slice(start, min(start + _BLOCK_ROWS, X.shape[0]))
+                out[sl] = _memberships(_sq_distances(Xc[sl], c, c_sq), self.params["m"])
+            return out
+        weighted = self._weighted_log_prob(X)
+        with np.errstate(under="ignore"):
+            return np.exp(weighted - logsumexp(weighted, axis=1)[:, None])
+
+    def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
+        """log w_j + log N(x | mu_j, Sigma_j), shape (n, k): scikit-learn's formulas."""
+        p = self.params
+        return (
+            _log_gaussian_prob(X, p["means"], self._prec_chol, p["covariance_type"])
+            + np.log(p["weights"])[None, :]
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The model document (plain JSON types)."""
+        return {
+            "format": FORMAT,
+            "version": FORMAT_VERSION,
+            "method": self.method,
+            "k": self.k,
+            "preparation": _json_safe(self.preparer.to_dict()),
+            "model": {
+                key: (val.tolist() if isinstance(val, np.ndarray) else val)
+                for key, val in self.params.items()
+            },
+            "summary": _json_safe(self.summary),
+            "warnings": list(self.warnings),
+        }
+
+    def to_bytes(self) -> bytes:
+        """The model file's bytes (UTF-8 JSON)."""
+        return (json.dumps(self.to_dict(), allow_nan=False, ensure_ascii=False) + "\n").encode()
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the model file to ``path``."""
+        Path(path).write_bytes(self.to_bytes())
+
+
+# --------------------------------------------------------------------------- public helpers
+
+
+def as_model(model: Any) -> SegmentModel:
+    """A :class:`SegmentModel` from a model, a fitted Segmentation or a model file path."""
+    if isinstance(model, SegmentModel):
+        return model
+    if isinstance(model, Segmentation):
+        return SegmentModel.from_segmentation(model)
+    if isinstance(model, str | os.PathLike):
+        return load_model(model)
+    raise InputError(
+        "Expected a segmentation model (from segment() or load_model()) or a model file path.",
+        code="not_a_model",
+    )
+
+
+def model_bytes(seg: Segmentation | SegmentModel) -> bytes:
+    """The model file of a fitted segmentation, as bytes (what the download button serves)."""
+    return as_model(seg).to_bytes()
+
+
+def save_model(seg: Segmentation | SegmentModel, path: str | os.PathLike[str]) -> None:
+    """Write the model file of ``seg`` to ``path`` (what ``Segmentation.save`` calls)."""
+    as_model(seg).save(path)
+
+
+def load_model(source: str | os.PathLike[str] | bytes | IO[bytes]) -> SegmentModel:
+    """Open a model file written by :meth:`Segmentation.save`.
+
+    Parameters
+    ----------
+    source : path, bytes, or a binary file object (e.g. a Streamlit upload)
+
+    Returns
+    -------
+    SegmentModel whose ``predict(df)`` gives the columns and values ``Segmentation.predict`` gives
+
+    Raises
+    ------
+    InputError
+        The file is missing, is not JSON, is another format or version, or its contents
+        are malformed (missing entries, wrong shapes, NaN or infinite numbers).
+    """
+    if isinstance(source, bytes | bytearray | memoryview):
+        raw = bytes(source)
+    elif isinstance(source, str | os.PathLike):
+        try:
+            raw = Path(source).read_bytes()
+        except FileNotFoundError as exc:
+            raise InputError(f"No model file at {str(source)!r}.", code="not_found") from exc
+        except OSError as exc:
+            raise InputError(
+                f"The model file {str(source)!r} could not be opened ({exc.strerror or exc}).",
+                code="unreadable",
+            ) from exc
+    elif hasattr(source, "read"):
+        if getattr(source, "seekable", lambda: False)():
+            source.seek(0)
+        raw = source.read()
+        if isinstance(raw, str):
+            raw = raw.encode()
+    else:
+        raise InputError("Expected a model file path or its bytes.", code="not_a_model")
+    return _parse_document(_parse_json(raw))
+
+
+def align_categories(df: pd.DataFrame, model: SegmentModel) -> tuple[pd.DataFrame, list[str]]:
+    """Match category values written as numbers differently (``1`` vs ``1.0``) to the model's.
+
+    A code column read with a gap becomes floats (``"1.0"``) while the model learned
+    ``"1"`` (or the other way round); without this such rows would count as unseen
+    categories. Returns the (copied if changed) frame and plain notes on values the
+    model never saw, which get no category (an all-zero one-hot row).
+    """
+    notes: list[str] = []
+    out = df
+    for c in model.preparer.categorical:
+        if c not in df.columns:
+            continue
+        cats = model.preparer.categories[c]
+        known = set(cats)
+        s = df[c].astype("string")
+        unseen = s.notna() & ~s.isin(known)
+        if not unseen.any():
+            continue
+        by_number = {}
+        for cat in cats:
+            num = _as_number(cat)
+            if num is not None:
+                by_number.setdefault(num, cat)
+        if by_number:
+            values = s[unseen].map(lambda v: by_number.get(_as_number(v), v)).astype("string")
+            if out is df:
+                out = df.copy()
+            s = s.copy()
+            s[unseen] = values
+            out[c] = s
+            unseen = s.notna() & ~s.isin(known)
+        n = int(unseen.sum())
+        if n:
+            examples = ", ".join(repr(v) for v in s[unseen].drop_duplicates().head(3))
+            notes.append(
+                f"'{c}': {n:,} row(s) have values the model never saw (e.g. {examples}); "
+                "they count as none of the known categories."
+            )
+    return out, notes
+
+
+def shares_comparison(model: SegmentModel | Segmentation, labels: Any) -> pd.DataFrame:
+    """Segment shares of new data beside the training shares (drift at a glance).
+
+    Parameters
+    ----------
+    model : the model (or fitted segmentation) the labels come from
+    labels : shape (n_new,), segments 1..k of the new rows
+
+    Returns
+    -------
+    DataFrame indexed by ``segment`` 1..k with ``training_count``, ``training_share``,
+    ``new_count``, ``new_share`` and ``change`` (new minus training share, in share units)
+    """
+    m = as_model(model)
+    lab = np.asarray(labels)
+    if lab.ndim != 1 or (lab.size and (lab.min() < 1 or lab.max() > m.k)):
+        raise InputError(f"Labels must be segments 1..{m.k}.", code="bad_labels")
+    new_counts = np.bincount(lab.astype("int64"), minlength=m.k + 1)[1:]
+    new_shares = new_counts / max(int(new_counts.sum()), 1)
+    train = m.training_shares
+    return pd.DataFrame(
+        {
+            "training_count": m.sizes,
+            "training_share": train,
+            "new_count": new_counts,
+            "new_share": new_shares,
+            "change": new_shares - train,
+        },
+        index=pd.RangeIndex(1, m.k + 1, name="segment"),
+    )
+
+
+# --------------------------------------------------------------------------- scoring kernels
+
+
+def _precision_cholesky(cov: np.ndarray, cov_type: str) -> np.ndarray:
+    """Cholesky factors of the precisions, as ``sklearn.mixture`` computes them."""
+    if cov_type in ("full", "tied"):
+        mats = cov if cov_type == "full" else cov[None]
+        out = np.empty_like(mats)
+        eye = np.eye(mats.shape[-1])
+        for j, c in enumerate(mats):
+            chol = linalg.cholesky(c, lower=True)
+            out[j] = linalg.solve_triangular(chol, eye, lower=True).T
+        return out if cov_type == "full" else out[0]
+    return 1.0 / np.sqrt(cov)
+
+
+def _log_gaussian_prob(
+    X: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, cov_type: str
+) -> np.ndarray:
+    """log N(x | mu_j, Sigma_j), shape (n, k); scikit-learn's ``_estimate_log_gaussian_prob``."""
+    n, p = X.shape
+    k = means.shape[0]
+    if cov_type == "full":
+        log_det = np.sum(np.log(prec_chol.reshape(k, -1)[:, :: p + 1]), axis=1)
+    elif cov_type == "tied":
+        log_det = np.sum(np.log(np.diag(prec_chol)))
+    elif cov_type == "diag":
+        log_det = np.sum(np.log(prec_chol), axis=1)
+    else:
+        log_det = p * np.log(prec_chol)
+    if cov_type in ("full", "tied"):
+        log_prob = np.empty((n, k))
+        for j in range(k):
+            pc = prec_chol[j] if cov_type == "full" else prec_chol
+            y = (X @ pc) - (means[j] @ pc)
+            log_prob[:, j] = np.sum(np.square(y), axis=1)
+    elif cov_type == "diag":
+        prec = prec_chol**2
+        log_prob = np.sum(means**2 * prec, axis=1) - 2.0 * (X @ (means * prec).T) + (X**2 @ prec.T)
+    else:
+        prec = prec_chol**2
+        row_sq = np.einsum("ij,ij->i", X, X)
+        log_prob = (
+            np.sum(means**2, axis=1) * prec - 2 * (X @ means.T * prec) + np.outer(row_sq, prec)
+        )
+    return -0.5 * (p * math.log(2 * math.pi) + log_prob) + log_det
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _bad(message: str) -> InputError:
+    return InputError(f"This is not a valid model file: {message}", code="bad_model_file")
+
+
+def _parse_json(raw: bytes) -> Any:
+    head = raw.lstrip()[:1]
+    if head != b"{":
+        raise InputError(
+            "This is not a segmentation model file (it is not a JSON document). "
+            "Use a .json model downloaded from the Segments page or written by Segmentation.save.",
+            code="bad_model_file",
+        )
+
+    def reject_constant(name: str) -> Any:
+        raise _bad(f"it contains {name}, which is not a number a model can hold.")
+
+    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in pairs:
+            if key in out:
+                raise _bad(f"the entry {key!r} appears twice.")
+            out[key] = value
+        return out
+
+    try:
+        return json.loads(
+            io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig").read(),
+            parse_constant=reject_constant,
+            object_pairs_hook=no_duplicates,
+        )
+    except UnicodeDecodeError as exc:
+        raise _bad("it is not UTF-8 text.") from exc
+    except json.JSONDecodeError as exc:
+        raise _bad(f"the JSON is broken near line {exc.lineno}, column {exc.colno}.") from exc
+    except RecursionError as exc:
+        raise _bad("it is nested too deeply.") from exc
+
+
+def _get(d: dict[str, Any], key: str, where: str) -> Any:
+    if key not in d:
+        raise _bad(f"the {where} has no {key!r} entry.")
+    return d[key]
+
+
+def _str_list(v: Any, name: str) -> list[str]:
+    if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+        raise _bad(f"{name!r} must be a list of names.")
+    return list(v)
+
+
+def _number(v: Any, name: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise _bad(f"{name} must be a number, got {v!r}.")
+    f = float(v)
+    if not math.isfinite(f):
+        raise _bad(f"{name} must be a finite number.")
+    return f
+
+
+def _array(v: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
+    """A float64 array of exactly ``shape`` from nested lists of numbers."""
+    try:
+        a = np.array(v)
+    except (ValueError, TypeError):
+        a = None
+    if a is None or a.dtype.kind not in "if" or a.dtype == object:
+        raise _bad(f"{name} must be numbers with shape {shape}.")
+    a = a.astype("float64")
+    if a.shape != shape:
+        raise _bad(f"{name} has shape {a.shape}, expected {shape}.")
+    if not np.isfinite(a).all():
+        raise _bad(f"{name} holds numbers too large to use.")
+    return a
+
+
+def _parse_document(doc: Any) -> SegmentModel:
+    if not isinstance(doc, dict):
+        raise _bad("its top level must be an object with a format name and version.")
+    fmt = doc.get("format")
+    if fmt != FORMAT:
+        raise InputError(
+            f"This file is not a segmentation model (format {fmt!r}, expected {FORMAT!r}).",
+            code="wrong_format",
+        )
+    version = doc.get("version")
+    if version != FORMAT_VERSION or isinstance(version, bool):
+        raise InputError(
+            f"This model file has format version {version!r}; this version of the workbench "
+            f"reads version {FORMAT_VERSION} only. Refit the segments or use a matching version.",
+            code="wrong_version",
+        )
+    method = _get(doc, "method", "file")
+    if method not in METHODS:
+        raise _bad(f"unknown method {method!r} (expected one of {', '.join(METHODS)}).")
+    k = _get(doc, "k", "file")
+    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
+        raise _bad(f"the number of segments must be a whole number 1..{MAX_K}, got {k!r}.")
+    prep = _parse_preparation(_get(doc, "preparation", "file"))
+    p = len(prep.feature_names)
+    raw = _get(doc, "model", "file")
+    if not isinstance(raw, dict):
+        raise _bad("'model' must be an object.")
+    params = _parse_params(method, k, p, raw)
+    summary = _get(doc, "summary", "file")
+    if not isinstance(summary, dict):
+        raise _bad("'summary' must be an object.")
+    sizes = _get(summary, "sizes", "summary")
+    if (
+        not isinstance(sizes, list)
+        or len(sizes) != k
+        or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in sizes)
+    ):
+        raise _bad(f"the summary's 'sizes' must be {k} whole numbers (rows per segment).")
+    warnings = doc.get("warnings", [])
+    if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
+        raise _bad("'warnings' must be a list of sentences.")
+    try:
+        return SegmentModel(method, k, prep, params, summary, warnings)
+    except (np.linalg.LinAlgError, ValueError) as exc:
+        raise _bad("a covariance matrix is not positive definite.") from exc
+
+
+def _parse_params(method: str, k: int, p: int, raw: dict[str, Any]) -> dict[str, Any]:
+    if method == "kmeans":
+        return {"centers": _array(_get(raw, "centers", "model"), (k, p), "'centers'")}
+    if method == "fcm":
+        m = _number(_get(raw, "m", "model"), "the fuzzifier m")
+        if m <= 1.0:
+            raise _bad(f"the fuzzifier m must be greater than 1, got {m}.")
+        dtype = raw.get("dtype", "float64")
+        if dtype not in ("float64", "float32"):
+            raise _bad(f"'dtype' must be 'float64' or 'float32', got {dtype!r}.")
+        centers = _array(_get(raw, "centers", "model"), (k, p), "'centers'").astype(dtype)
+        return {"centers": centers, "m": m, "dtype": dtype}
+    cov_type = _get(raw, "covariance_type", "model")
+    if cov_type not in COVARIANCE_TYPES:
+        raise _bad(f"covariance type {cov_type!r} is not one of {', '.join(COVARIANCE_TYPES)}.")
+    weights = _array(_get(raw, "weights", "model"), (k,), "'weights'")
+    if (weights <= 0).any() or abs(weights.sum() - 1.0) > 1e-6:
+        raise _bad("the mixture 'weights' must be positive and sum to 1.")
+    means = _array(_get(raw, "means", "model"), (k, p), "'means'")
+    cov_shape = {"full": (k, p, p), "tied": (p, p), "diag": (k, p), "spherical": (k,)}[cov_type]
+    cov = _array(_get(raw, "covariances", "model"), cov_shape, "'covariances'")
+    if cov_type in ("diag", "spherical") and (cov <= 0).any():
+        raise _bad("every variance must be positive.")
+    if cov_type in ("full", "tied"):
+        mats = cov if cov_type == "full" else cov[None]
+        if not np.allclose(mats, np.swapaxes(mats, 1, 2), rtol=0, atol=1e-12 * np.abs(mats).max()):
+            raise _bad("a covariance matrix is not symmetric.")
+    return {"covariance_type": cov_type, "weights": weights, "means": means, "covariances": cov}
+
+
+def _parse_preparation(d: Any) -> Preparer:
+    if not isinstance(d, dict):
+        raise _bad("'preparation' must be an object.")
+    for key in _PREP_REQUIRED:
+        _get(d, key, "preparation")
+    unknown = sorted(set(d) - _PREP_FIELDS)
+    if unknown:
+        raise _bad(f"the preparation has unknown entries: {', '.join(unknown)}.")
+    columns = _str_list(d["columns"], "columns")
+    numeric = _str_list(d["numeric"], "numeric")
+    categorical = _str_list(d["categorical"], "categorical")
+    if set(numeric) & set(categorical) or not set(numeric + categorical) <= set(columns):
+        raise _bad("the numeric and categorical columns must be distinct chosen columns.")
+    opts = d["options"]
+    if not isinstance(opts, dict) or set(opts) != {"scaling", "log_transform", "impute"}:
+        raise _bad("'options' must hold scaling, log_transform and impute.")
+    if not isinstance(opts["log_transform"], bool):
+        _str_list(opts["log_transform"], "log_transform")
+    fill, center, scale, categories = d["fill"], d["center"], d["scale"], d["categories"]
+    if not all(isinstance(x, dict) for x in (fill, center, scale, categories)):
+        raise _bad("'fill', 'center', 'scale' and 'categories' must be objects.")
+    clean_fill: dict[str, Any] = {}
+    clean_center: dict[str, float] = {}
+    clean_scale: dict[str, float] = {}
+    for c in numeric:
+        for name, src in (("fill", fill), ("center", center), ("scale", scale)):
+            if c not in src:
+                raise _bad(f"'{name}' has no value for the numeric column {c!r}.")
+        clean_fill[c] = _number(fill[c], f"the fill value of {c!r}")
+        clean_center[c] = _number(center[c], f"the centre of {c!r}")
+        clean_scale[c] = _number(scale[c], f"the scale of {c!r}")
+        if clean_scale[c] == 0.0:
+            raise _bad(f"the scale of {c!r} is zero.")
+    clean_cats: dict[str, list[str]] = {}
+    for c in categorical:
+        if c not in categories or c not in fill:
+            raise _bad(f"the categorical column {c!r} has no categories or fill value.")
+        cats = _str_list(categories[c], f"categories of {c}")
+        if not cats or len(set(cats)) != len(cats):
+            raise _bad(f"the categories of {c!r} must be distinct and not empty.")
+        if not isinstance(fill[c], str):
+            raise _bad(f"the fill value of {c!r} must be text.")
+        clean_cats[c] = cats
+        clean_fill[c] = fill[c]
+    log_columns = _str_list(d["log_columns"], "log_columns")
+    if not set(log_columns) <= set(numeric):
+        raise _bad("'log_columns' must be numeric columns.")
+    feature_names = _str_list(d["feature_names"], "feature_names")
+    expected = numeric + [f"{c}={v}" for c in categorical for v in clean_cats[c]]
+    if feature_names != expected or not feature_names:
+        raise _bad("'feature_names' do not match the numeric columns and categories.")
+    imputed = d.get("imputed", {})
+    if not isinstance(imputed, dict):
+        raise _bad("'imputed' must be an object.")
+    warnings = d.get("warnings", [])
+    try:
+        return Preparer.from_dict(
+            {
+                "columns": columns,
+                "options": dict(opts),
+                "numeric": numeric,
+                "categorical": categorical,
+                "feature_names": feature_names,
+                "fill": clean_fill,
+                "imputed": dict(imputed),
+                "log_columns": log_columns,
+                "center": clean_center,
+                "scale": clean_scale,
+                "categories": clean_cats,
+                "warnings": _str_list(warnings, "warnings"),
+            }
+        )
+    except (TypeError, ValueError) as exc:
+        raise _bad(f"the preparation could not be read ({exc}).") from exc
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+def _as_frame(df: Any) -> pd.DataFrame:
+    if not isinstance(df, pd.DataFrame):
+        raise InputError("Expected a table (a pandas DataFrame).", code="not_a_table")
+    return df
+
+
+def _as_number(v: Any) -> float | None:
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if math.isfinite(f) else None
+
+
+def _json_safe(obj: Any) -> Any:
+    """Plain JSON types; NaN and infinities (e.g. Xie-Beni with k = 1) become None."""
+    if isinstance(obj, dict):
+        return {str(k): _json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_json_safe(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _json_safe(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _json_safe(obj.item())
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if obj is None or isinstance(obj, bool | int | str):
+        return obj
+    return str(obj)
