@@ -24,6 +24,7 @@ PAGES = [
     st.Page("pages/segments.py", title="Segments", icon="🧩"),
     st.Page("pages/anomalies.py", title="Anomalies", icon="🚨"),
     st.Page("pages/synthetic.py", title="Synthetic data", icon="🧪"),
+    st.Page("pages/image.py", title="Image segmentation", icon="🖼️"),
 ]
 nav = st.navigation(PAGES)
 

@@ -17,6 +17,7 @@ from analytics.dask_scoring import score_dask
 from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
 from analytics.fcm import FuzzyCMeans
 from analytics.image import ImageSegmentation, load_image, segment_image
+from analytics.io import ReadReport, read_table, read_table_with_report, to_csv_bytes
 from analytics.model_io import SegmentModel, load_model
 from analytics.prepare import Preparer, PrepOptions, prepare, profile_columns
 from analytics.segment import Segmentation, segment
@@ -43,4 +44,8 @@ __all__ = [
     "ImageSegmentation",
     "load_image",
     "segment_image",
+    "ReadReport",
+    "read_table",
+    "read_table_with_report",
+    "to_csv_bytes",
 ]

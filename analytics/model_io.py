@@ -335,15 +335,16 @@ def load_model(source: str | os.PathLike[str] | bytes | IO[bytes]) -> SegmentMod
     return _parse_document(_parse_json(raw))
 
 
-def align_categories(df: pd.DataFrame, model: SegmentModel) -> tuple[pd.DataFrame, list[str]]:
+def align_categories(df: pd.DataFrame, model: SegmentModel) -> tuple[pd.DataFrame, dict[str, int]]:
     """Match category values written as numbers differently (``1`` vs ``1.0``) to the model's.
 
     A code column read with a gap becomes floats (``"1.0"``) while the model learned
     ``"1"`` (or the other way round); without this such rows would count as unseen
-    categories. Returns the (copied if changed) frame and plain notes on values the
-    model never saw, which get no category (an all-zero one-hot row).
+    categories. Returns the frame (a copy if anything changed) and, per categorical
+    column, how many rows still hold a value the model never saw (such rows get no
+    category: an all-zero one-hot row).
     """
-    notes: list[str] = []
+    unseen_counts: dict[str, int] = {}
     out = df
     for c in model.preparer.categorical:
         if c not in df.columns:
@@ -354,27 +355,23 @@ def align_categories(df: pd.DataFrame, model: SegmentModel) -> tuple[pd.DataFram
         unseen = s.notna() & ~s.isin(known)
         if not unseen.any():
             continue
-        by_number = {}
+        by_number: dict[float, str] = {}
         for cat in cats:
             num = _as_number(cat)
             if num is not None:
                 by_number.setdefault(num, cat)
         if by_number:
-            values = s[unseen].map(lambda v: by_number.get(_as_number(v), v)).astype("string")
-            if out is df:
-                out = df.copy()
-            s = s.copy()
-            s[unseen] = values
-            out[c] = s
-            unseen = s.notna() & ~s.isin(known)
-        n = int(unseen.sum())
-        if n:
-            examples = ", ".join(repr(v) for v in s[unseen].drop_duplicates().head(3))
-            notes.append(
-                f"'{c}': {n:,} row(s) have values the model never saw (e.g. {examples}); "
-                "they count as none of the known categories."
-            )
-    return out, notes
+            fixed = s[unseen].map(lambda v: by_number.get(_as_number(v), v)).astype("string")
+            if (fixed != s[unseen]).any():
+                if out is df:
+                    out = df.copy()
+                s = s.copy()
+                s[unseen] = fixed
+                out[c] = s
+                unseen = s.notna() & ~s.isin(known)
+        if unseen.any():
+            unseen_counts[c] = int(unseen.sum())
+    return out, unseen_counts
 
 
 def shares_comparison(model: SegmentModel | Segmentation, labels: Any) -> pd.DataFrame:

@@ -90,6 +90,7 @@ if run:
                 try:
                     bar.progress(min(max(frac, 0.0), 1.0), text=text)
                 except ScriptControlException as exc:  # Stop (or any click): end after this k
+                    import sys; print('CAUGHT', type(exc), file=sys.stderr, flush=True)
                     pending.append(exc)
 
             def should_stop() -> bool:
@@ -109,6 +110,7 @@ if run:
                 seconds = time.perf_counter() - started
                 st.session_state[SWEEP] = {"key": key, "settings": settings, "sweep": sweep,
                                            "seconds": seconds, "stability": None}  # fmt: skip
+            import sys; print('STORED', sweep.stopped if not error else error, file=sys.stderr, flush=True)
             st.session_state[SWEEP_RUNNING] = False
             if pending:
                 raise pending[0]  # let Streamlit carry on with the click that stopped the sweep
@@ -119,7 +121,7 @@ if run:
                 status.update(label=f"{label} in {seconds:.1f} s", state="complete", expanded=False)
     finally:
         st.session_state[SWEEP_RUNNING] = False
-elif st.session_state.get(SWEEP_RUNNING):
+elif print('NEWRUN', st.session_state.get(SWEEP_RUNNING), st.session_state.get(SWEEP_STOP), file=__import__('sys').stderr, flush=True) or st.session_state.get(SWEEP_RUNNING):
     # This run was started by a click during a sweep: the interrupted run finishes its
     # current k and stores what it has; wait for it (bounded) so the result shows now.
     with st.spinner("Stopping the sweep after the current k…"):

@@ -134,3 +134,34 @@ def silhouette_rows_cached(key: str, k: int, _sweep: Any) -> Any:
 def stability_cached(key: str, _sweep: Any) -> pd.DataFrame:
     """Resampling stability (adjusted Rand) around the recommended k of the sweep ``key``."""
     return _sweep.stability()
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def bundled_photo_bytes(name: str) -> bytes:
+    """File bytes of a photo scikit-learn ships (``china.jpg``, ``flower.jpg``); works offline."""
+    from importlib.resources import files
+
+    return files("sklearn.datasets.images").joinpath(name).read_bytes()
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def display_image_cached(key: str, max_side: int, smooth: bool, _array: Any) -> tuple[Any, int]:
+    """Downscaled copy (longer side <= ``max_side``) of the image or map with content key ``key``.
+
+    Returns the small array and the step (original pixels per drawn pixel).
+    """
+    from analytics.charts_image import downscale
+
+    return downscale(_array, max_side=max_side, smooth=smooth)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def soft_map_cached(key: str, segment: int, max_side: int, _seg: Any) -> tuple[Any, int]:
+    """Downscaled soft map (FCM membership / GMM probability) of ``segment`` in the image fit ``key``.
+
+    The map is computed on every pixel and only the small copy is kept, so the cache
+    holds at most ``max_side`` x ``max_side`` floats per entry.
+    """
+    from analytics.charts_image import downscale
+
+    return downscale(_seg.soft_map(int(segment)), max_side=max_side)

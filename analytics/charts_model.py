@@ -1,0 +1,54 @@
+"""Figure builders for saved models: the segment shares of new data beside training's."""
+
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.charts import _finish
+
+__all__ = ["shares_figure"]
+
+_TRAINING_COLOUR = "#9aa5b1"
+_NEW_COLOUR = "#1f77b4"
+
+
+def shares_figure(
+    comparison: pd.DataFrame,
+    title: str | None = "Segment shares: training vs new data",
+    height: int | None = 340,
+) -> go.Figure:
+    """Grouped bars of each segment's share in the training data and in the new data.
+
+    Parameters
+    ----------
+    comparison : DataFrame from :func:`analytics.model_io.shares_comparison`, indexed by
+        segment 1..k with ``training_share``, ``new_share``, ``training_count``, ``new_count``
+
+    Returns
+    -------
+    go.Figure with two bar traces ("Training", "New data"), k bars each, y in shares (0..1)
+    """
+    x = [f"Segment {j}" for j in comparison.index]
+    fig = go.Figure()
+    for name, share, count, colour in (
+        ("Training", "training_share", "training_count", _TRAINING_COLOUR),
+        ("New data", "new_share", "new_count", _NEW_COLOUR),
+    ):
+        fig.add_trace(
+            go.Bar(
+                name=name,
+                x=x,
+                y=comparison[share].to_numpy(),
+                customdata=comparison[count].to_numpy(),
+                marker={"color": colour},
+                text=[f"{v:.0%}" for v in comparison[share]],
+                textposition="auto",
+                hovertemplate=f"{name}, %{{x}}: %{{y:.1%}} (%{{customdata:,}} customers)"
+                "<extra></extra>",
+            )
+        )
+    fig = _finish(fig, title, height, None, "Share of customers")
+    fig.update_layout(barmode="group", legend={"title": {"text": ""}})
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return fig

@@ -1,0 +1,157 @@
+"""The catalogue of bad inputs (issue 8): every one gives InputError or a reported
+warning from the public API, and a plain st.error in the app with the data kept."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from analytics import InputError, read_table, segment
+from tests.browser_support import ROOT
+from ui.state import DATASET
+
+
+def _png() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def _zip() -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("a.csv", "a,b\n1,2\n")
+    return buf.getvalue()
+
+
+#: Files that must be refused, with the words the message must contain.
+BAD_FILES = {
+    "empty": (b"", "empty"),
+    "blank lines only": (b"\n\n \r\n\n", "empty"),
+    "header only": (b"id,age,income\n", "no data rows"),
+    "gzip renamed .csv": (gzip.compress(b"a,b\n1,2\n"), "compressed"),
+    "zip renamed .csv": (_zip(), "zip"),
+    "png renamed .csv": (_png(), "image"),
+    "binary": (bytes(range(256)) * 8, "binary data"),
+    "extra field": (b"a,b,c\n1,2,3\n4,5,6,7\n8,9,10\n", "line 3"),
+    "missing field": (b"a,b,c\n1,2,3\n4,5\n8,9,10\n", "line 3"),
+}
+
+#: Files that must be read, with what must come out.
+ODD_BUT_FINE = {
+    "utf-16": ("name,spend\nZoë,1.5\nRenée,2.5\n".encode("utf-16"), ("spend", [1.5, 2.5])),
+    "cp1252": ("name;spend\nCafé £;3\nNaïve;4\n".encode("cp1252"), ("spend", [3, 4])),
+    "decimal comma": (b"name;spend\na;1,5\nb;2,25\n", ("spend", [1.5, 2.25])),
+    "quoted newline": (b'note,spend\n"two\nlines",1\nx,2\n', ("spend", [1, 2])),
+    "duplicate names": (b"spend,spend\n1,2\n3,4\n", ("spend.1", [2, 4])),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FILES))
+def test_bad_file_is_a_plain_input_error(name: str) -> None:
+    data, words = BAD_FILES[name]
+    with pytest.raises(InputError) as err:
+        read_table(data, filename="upload.csv")
+    assert words.lower() in str(err.value).lower()
+    assert "Traceback" not in str(err.value)
+
+
+@pytest.mark.parametrize("name", sorted(ODD_BUT_FINE))
+def test_awkward_but_valid_files_are_read(name: str) -> None:
+    data, (col, values) = ODD_BUT_FINE[name]
+    df = read_table(data, filename="upload.csv")
+    assert df[col].tolist() == values
+
+
+def test_duplicate_column_names_are_kept_with_a_warning() -> None:
+    from analytics.io import read_table_with_report
+
+    df, report = read_table_with_report(b"spend,spend\n1,2\n3,4\n")
+    assert list(df.columns) == ["spend", "spend.1"]
+    assert any("spend" in w for w in report.warnings)
+
+
+def _frame(n: int = 120) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    return pd.DataFrame(
+        {"a": rng.normal(size=n), "b": rng.normal(size=n), "c": ["x", "y"] * (n // 2)}
+    )
+
+
+BAD_FRAMES = {
+    "no usable column": (pd.DataFrame({"id": [f"u{i}" for i in range(50)]}), {}),
+    "constant column only": (pd.DataFrame({"a": [1.0] * 30}), {}),
+    "entirely empty column only": (pd.DataFrame({"a": [np.nan] * 30}), {}),
+    "fewer rows than k": (_frame(4), {"k": 6}),
+    "k above distinct rows": (pd.DataFrame({"a": [1.0, 2.0] * 20}), {"k": 3}),
+    "one row": (_frame(2).iloc[:1], {"k": 2}),
+    "fcm m <= 1": (_frame(), {"method": "fcm", "m": 1.0}),
+    "unknown method": (_frame(), {"method": "dbscan"}),
+    "huge magnitudes": (pd.DataFrame({"a": [1e308, -1e308, 5e307, 0.0] * 10}), {}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_FRAMES))
+def test_bad_frames_raise_input_error_or_succeed_with_warnings(name: str) -> None:
+    df, kw = BAD_FRAMES[name]
+    kw = {"method": "kmeans", "k": 2} | kw
+    method, k = kw.pop("method"), kw.pop("k")
+    before = df.copy()
+    try:
+        seg = segment(df, method, k, **kw)
+    except InputError as exc:
+        assert str(exc) and "Traceback" not in str(exc)
+    else:
+        assert len(seg.labels) == len(df)
+    pd.testing.assert_frame_equal(df, before)  # never modified
+
+
+def test_inf_and_text_in_numbers_are_reported_not_lost() -> None:
+    df = pd.DataFrame(
+        {
+            "spend": ["abc", "1e309", "n/a"] + [f"{v:.1f}" for v in np.linspace(1, 50, 57)],
+            "visits": np.arange(60, dtype=float),
+        }
+    )
+    seg = segment(df, "kmeans", 2)
+    text = " ".join(seg.warnings)
+    assert "'spend'" in text and "infinite" in text and "missing" in text
+    assert seg.table()["spend"].tolist() == df["spend"].tolist()  # the export keeps the originals
+
+
+def test_a_mixture_that_does_not_converge_says_so() -> None:
+    seg = segment(_frame(), "gmm", 3, max_iter=1, n_init=1)
+    assert seg.summary["converged"] is False
+    assert any("max_iter" in w for w in seg.warnings)
+
+
+@pytest.mark.parametrize("name", ["gzip renamed .csv", "extra field", "header only"])
+def test_app_shows_bad_files_as_errors_and_keeps_the_data(name: str) -> None:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
+    at.run()
+    before = at.session_state[DATASET].key
+    at.file_uploader[0].set_value(("bad.csv", BAD_FILES[name][0], "text/csv"))
+    at.run()
+    assert not at.exception
+    assert at.error and "bad.csv" in at.error[0].value
+    assert at.session_state[DATASET].key == before
+
+
+def test_app_caps_a_ten_thousand_column_file() -> None:
+    rng = np.random.default_rng(0)
+    wide = pd.DataFrame(
+        rng.integers(0, 100, size=(30, 10_000)), columns=[f"c{i}" for i in range(10_000)]
+    )
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
+    at.run()
+    at.file_uploader[0].set_value(("wide.csv", wide.to_csv(index=False).encode(), "text/csv"))
+    at.run()
+    assert not at.exception
+    assert any("10,000 columns" in w.value for w in at.warning)
