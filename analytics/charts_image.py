@@ -17,6 +17,9 @@ from PIL import Image
 
 #: Longest side, in pixels, of the copy drawn on screen.
 MAX_DISPLAY_SIDE = 1200
+#: Longest side of a drawn soft map: a heatmap sends 4 bytes per cell (an image is a PNG),
+#: so 800 x 800 (about 3 MB of JSON) is the most that stays quick in the browser.
+MAX_SOFT_MAP_SIDE = 800
 #: Outline of palette bars, so a white or very light segment stays visible on white.
 _BAR_OUTLINE = "#7f7f7f"
 _FIG_WIDTH = 560  # typical width of half the wide layout, for the height estimate

@@ -171,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _fail(message: str) -> None:
-    sys.stderr.write("\nerror: " + " ".join(str(message).split()) + "\n")
+    sys.stderr.write("error: " + " ".join(str(message).split()) + "\n")
 
 
 # --------------------------------------------------------------------------- fit
@@ -253,11 +253,17 @@ def _cmd_score(args: argparse.Namespace) -> int:
         chunks, progress, arrow_schema = _parquet_chunks(src, args.chunksize)
         originals: Callable[[pd.DataFrame], pd.DataFrame] | None = None
     else:
-        chunks, progress, parse = _csv_chunks(src, args.chunksize, args.sep, model)
+        chunks, progress, parse, dialect = _csv_chunks(src, args.chunksize, args.sep, model)
         arrow_schema = None
         originals = parse
     tmp = out.with_name(out.name + ".part")
-    writer: _ParquetOut | _CsvOut = _ParquetOut(tmp, arrow_schema) if out_parquet else _CsvOut(tmp)
+    writer: _ParquetOut | _CsvOut
+    if out_parquet:
+        writer = _ParquetOut(tmp, arrow_schema)
+    else:
+        # A CSV input's values are copied as written, so the output keeps its delimiter
+        # and decimal mark (a semicolon file with decimal commas stays one).
+        writer = _CsvOut(tmp, *(dialect if not in_parquet else (",", ".", None)))
     counts = np.zeros(model.k, dtype="int64")
     unseen: dict[str, int] = {}
     n_rows = 0
@@ -320,10 +326,14 @@ def _check_writable(out: Path) -> None:
 # --------------------------------------------------------------------------- CSV input
 
 
-def _csv_chunks(
-    path: Path, chunksize: int, sep: str | None, model: SegmentModel
-) -> tuple[Iterator[pd.DataFrame], Callable[[], float], Callable[[pd.DataFrame], pd.DataFrame]]:
-    """Chunks of a CSV as text columns, a progress reader, and the numeric parser."""
+def _csv_chunks(path: Path, chunksize: int, sep: str | None, model: SegmentModel) -> tuple[
+    Iterator[pd.DataFrame],
+    Callable[[], float],
+    Callable[[pd.DataFrame], pd.DataFrame],
+    tuple[str, str, str | None],
+]:
+    """Chunks of a CSV as text columns, a progress reader, the numeric parser and the
+    dialect (delimiter, decimal mark, thousands separator)."""
     size = max(path.stat().st_size, 1)
     with path.open("rb") as f:
         head = f.read(aio._SAMPLE_BYTES)
@@ -385,7 +395,7 @@ def _csv_chunks(
                 out[c] = _parse_numbers(out[c], decimal, thousands)
         return out
 
-    return chunks(), progress, parse
+    return chunks(), progress, parse, (delim, decimal, thousands)
 
 
 def _sniff_encoding(head: bytes) -> tuple[str, str]:
@@ -449,18 +459,24 @@ def _parquet_chunks(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame],
 class _CsvOut:
     """Append scored chunks to a CSV (header once), formula-safe like ``to_csv_bytes``."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, sep: str = ",", decimal: str = ".", thousands: str | None = None
+    ) -> None:
         self.file = path.open("wb")
         self.header = True
+        self.sep, self.decimal, self.thousands = sep, decimal, thousands
 
     def write(self, df: pd.DataFrame) -> None:
         out = df.copy(deep=False)
         for i in range(out.shape[1]):
             s = out.iloc[:, i]
             if pd.api.types.is_string_dtype(s.dtype) or pd.api.types.is_object_dtype(s.dtype):
-                out.isetitem(i, _neutralise_text(s))
+                out.isetitem(i, _neutralise_text(s, self.decimal, self.thousands))
         out.columns = [aio._neutralise(c) for c in out.columns]
-        text = out.to_csv(index=False, header=self.header, lineterminator="\r\n")
+        text = out.to_csv(
+            index=False, header=self.header, sep=self.sep, decimal=self.decimal,
+            lineterminator="\r\n",
+        )  # fmt: skip
         self.file.write(text.encode("utf-8"))
         self.header = False
 
@@ -468,7 +484,7 @@ class _CsvOut:
         self.file.close()
 
 
-def _neutralise_text(s: pd.Series) -> pd.Series:
+def _neutralise_text(s: pd.Series, decimal: str = ".", thousands: str | None = None) -> pd.Series:
     """Prefix ``'`` to text that a spreadsheet would run as a formula.
 
     Unlike :func:`~analytics.io.to_csv_bytes` this sees CSV columns as text, so text
@@ -478,7 +494,7 @@ def _neutralise_text(s: pd.Series) -> pd.Series:
     risky = text.str.startswith(aio._FORMULA_PREFIXES).fillna(False)
     if not risky.any():
         return s
-    number = pd.to_numeric(text.where(risky).str.strip(), errors="coerce").notna()
+    number = _parse_numbers(text.where(risky), decimal, thousands).notna()
     risky &= ~number
     return text.where(~risky, "'" + text)
 

@@ -42,7 +42,7 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "max_iter": 200,
         "reg_covar": 1e-6,
         "tol": 1e-3,
-        "subsample": 50_000,
+        "subsample": 20_000,
     },
 }
 

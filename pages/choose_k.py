@@ -69,14 +69,16 @@ run = b1.button(
     disabled=not feats or (method == "gmm" and not cov_types),
 )
 # A click while the sweep runs ends that script run at its next Streamlit call (with
-# fast reruns a new run starts at once, in parallel). The progress callback turns that
-# into a clean stop after the current k; the new run waits for the partial result.
+# fast reruns a new run starts at once, in parallel, and the old run may no longer
+# write session state). The progress callback turns that into a clean stop after the
+# current k and leaves the partial result in a job dict; the new run waits for it.
 b2.button("Stop", key="k_stop", on_click=lambda: st.session_state.__setitem__(SWEEP_STOP, True))
 
 error: str | None = None
 if run:
     st.session_state[SWEEP_STOP] = False
-    st.session_state[SWEEP_RUNNING] = True
+    job: dict = {"done": False, "result": None}
+    st.session_state[SWEEP_RUNNING] = job
     pending: list[BaseException] = []
     try:
         with st.status(
@@ -90,7 +92,6 @@ if run:
                 try:
                     bar.progress(min(max(frac, 0.0), 1.0), text=text)
                 except ScriptControlException as exc:  # Stop (or any click): end after this k
-                    import sys; print('CAUGHT', type(exc), file=sys.stderr, flush=True)
                     pending.append(exc)
 
             def should_stop() -> bool:
@@ -108,26 +109,32 @@ if run:
                 if sweep.stopped:
                     cache.sweep_cached.clear(*args, _df=ds.df, _columns=feats)
                 seconds = time.perf_counter() - started
-                st.session_state[SWEEP] = {"key": key, "settings": settings, "sweep": sweep,
-                                           "seconds": seconds, "stability": None}  # fmt: skip
-            import sys; print('STORED', sweep.stopped if not error else error, file=sys.stderr, flush=True)
-            st.session_state[SWEEP_RUNNING] = False
+                job["result"] = {"key": key, "settings": settings, "sweep": sweep,
+                                 "seconds": seconds, "stability": None}  # fmt: skip
+            job["done"] = True
             if pending:
                 raise pending[0]  # let Streamlit carry on with the click that stopped the sweep
+            if job["result"] is not None:
+                st.session_state[SWEEP] = job["result"]
+            st.session_state[SWEEP_RUNNING] = None
             if error:
                 status.update(label="The sweep did not run", state="error", expanded=False)
             else:
                 label = "Stopped" if sweep.stopped else "Done"
                 status.update(label=f"{label} in {seconds:.1f} s", state="complete", expanded=False)
     finally:
-        st.session_state[SWEEP_RUNNING] = False
-elif print('NEWRUN', st.session_state.get(SWEEP_RUNNING), st.session_state.get(SWEEP_STOP), file=__import__('sys').stderr, flush=True) or st.session_state.get(SWEEP_RUNNING):
+        job["done"] = True
+elif isinstance(job := st.session_state.get(SWEEP_RUNNING), dict):
     # This run was started by a click during a sweep: the interrupted run finishes its
-    # current k and stores what it has; wait for it (bounded) so the result shows now.
+    # current k and leaves what it has in ``job``; wait for it (bounded) and show it.
     with st.spinner("Stopping the sweep after the current k…"):
         deadline = time.monotonic() + 60
-        while st.session_state.get(SWEEP_RUNNING) and time.monotonic() < deadline:
+        while not job["done"] and time.monotonic() < deadline:
             time.sleep(0.1)
+    if job["done"]:
+        if job["result"] is not None:
+            st.session_state[SWEEP] = job["result"]
+        st.session_state[SWEEP_RUNNING] = None
 
 if error:
     st.error(error)

@@ -13,6 +13,7 @@ from analytics import InputError, load_image, segment_image
 from analytics._threads import blas_single
 from analytics.charts_image import (
     MAX_DISPLAY_SIDE,
+    MAX_SOFT_MAP_SIDE,
     hex_colour,
     image_figure,
     palette_figure,
@@ -278,7 +279,7 @@ if seg.has_soft_maps:
         format_func=lambda j: f"Segment {j} ({seg.shares[j - 1]:.0%} of the image)",
         key=keep_widget(f"w_img_soft_{seg.k}", 1),
     )
-    small, map_step = cache.soft_map_cached(fit.inputs_key, int(segment_no), MAX_DISPLAY_SIDE, seg)
+    small, map_step = cache.soft_map_cached(fit.inputs_key, int(segment_no), MAX_SOFT_MAP_SIDE, seg)
     st.plotly_chart(
         soft_map_figure(small, int(segment_no), pixel_step=map_step, value_name=value_name),
         key="img_soft_map",
@@ -286,6 +287,7 @@ if seg.has_soft_maps:
     st.caption(
         f"Bright: the pixel clearly belongs to segment {segment_no}; dark: it clearly does not; "
         "in between: the colour sits between segments (edges, gradients, shadows)."
+        + (f" Drawn at 1/{map_step} scale." if map_step > 1 else "")
     )
 else:
     st.caption(

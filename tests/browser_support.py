@@ -31,8 +31,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(timeout: float = 90.0) -> Iterator[str]:
-    """Serve app.py with streamlit on 127.0.0.1; yields the base URL."""
+def running_app(timeout: float = 90.0, with_process: bool = False) -> Iterator:
+    """Serve app.py with streamlit on 127.0.0.1; yields the base URL
+    (and the server process too when ``with_process``)."""
     port = free_port()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     cmd = [
@@ -58,7 +59,7 @@ def running_app(timeout: float = 90.0) -> Iterator[str]:
                 out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
                 raise RuntimeError(f"streamlit did not start:\n{out}")
             time.sleep(0.3)
-        yield url
+        yield (url, proc) if with_process else url
     finally:
         proc.terminate()
         try:

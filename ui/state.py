@@ -29,7 +29,8 @@ SEGMENTATION = "segmentation"
 #: The latest k sweep (Choose k page) or None, and the stop flag it polls.
 SWEEP = "sweep"
 SWEEP_STOP = "sweep_stop"
-#: True while a sweep runs, so a rerun started by a click (Stop) can wait for its partial result.
+#: While a sweep runs, its job dict (done flag, result): a rerun started by a click (Stop)
+#: waits for the partial result there (the interrupted run cannot write session state).
 SWEEP_RUNNING = "sweep_running"
 #: Anomalies page result and settings.
 ANOMALIES = "anomalies"
@@ -62,7 +63,7 @@ DEFAULTS: dict[str, Any] = {
     SEGMENTATION: None,
     SWEEP: None,
     SWEEP_STOP: False,
-    SWEEP_RUNNING: False,
+    SWEEP_RUNNING: None,
     ANOMALIES: None,
     SYNTHETIC: None,
     IMAGE: None,
