@@ -110,21 +110,42 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     fit.add_argument("input", metavar="INPUT", help="table to fit on (.csv or .parquet)")
-    fit.add_argument("-o", "--output", required=True, metavar="MODEL", help="model file to write (.json)")
-    fit.add_argument("--method", choices=METHODS, default="gmm",
-                     help="kmeans, fcm (fuzzy c-means) or gmm (Gaussian mixture); default gmm")
+    fit.add_argument(
+        "-o", "--output", required=True, metavar="MODEL", help="model file to write (.json)"
+    )
+    fit.add_argument(
+        "--method",
+        choices=METHODS,
+        default="gmm",
+        help="kmeans, fcm (fuzzy c-means) or gmm (Gaussian mixture); default gmm",
+    )
     fit.add_argument("--k", type=int, required=True, help="number of segments")
-    fit.add_argument("--columns", metavar="A,B,...",
-                     help="comma-separated feature columns; default: every numeric and category column")
+    fit.add_argument(
+        "--columns",
+        metavar="A,B,...",
+        help="comma-separated feature columns; default: every numeric and category column",
+    )
     fit.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    fit.add_argument("--scaling", choices=("standard", "robust", "none"),
-                     help="feature scaling (default standard)")
-    fit.add_argument("--impute", choices=("median", "mean"),
-                     help="fill missing numbers with the median (default) or mean")
-    fit.add_argument("--log-transform", metavar="auto|A,B,...",
-                     help="log1p-transform skewed columns: 'auto' or a comma-separated list")
-    fit.add_argument("--covariance-type", choices=COVARIANCE_TYPES,
-                     help="gmm only: covariance shape (default full)")
+    fit.add_argument(
+        "--scaling",
+        choices=("standard", "robust", "none"),
+        help="feature scaling (default standard)",
+    )
+    fit.add_argument(
+        "--impute",
+        choices=("median", "mean"),
+        help="fill missing numbers with the median (default) or mean",
+    )
+    fit.add_argument(
+        "--log-transform",
+        metavar="auto|A,B,...",
+        help="log1p-transform skewed columns: 'auto' or a comma-separated list",
+    )
+    fit.add_argument(
+        "--covariance-type",
+        choices=COVARIANCE_TYPES,
+        help="gmm only: covariance shape (default full)",
+    )
     fit.add_argument("--m", type=float, help="fcm only: fuzzifier m > 1 (default 2)")
     fit.add_argument("--n-init", type=int, help="number of random starts")
     fit.add_argument("--max-iter", type=int, help="iteration limit per start")
@@ -144,11 +165,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("model", metavar="MODEL", help="model file from 'fit' or Segmentation.save")
     score.add_argument("input", metavar="INPUT", help="table to score (.csv or .parquet)")
-    score.add_argument("-o", "--output", required=True, metavar="OUTPUT",
-                       help="labelled table to write (.csv or .parquet)")
-    score.add_argument("--chunksize", type=int, default=DEFAULT_CHUNKSIZE,
-                       help=f"rows per chunk (default {DEFAULT_CHUNKSIZE:,})")
-    score.add_argument("--sep", help="CSV delimiter, if detection picks the wrong one (use '\\t' for tab)")
+    score.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTPUT",
+        help="labelled table to write (.csv or .parquet)",
+    )
+    score.add_argument(
+        "--chunksize",
+        type=int,
+        default=DEFAULT_CHUNKSIZE,
+        help=f"rows per chunk (default {DEFAULT_CHUNKSIZE:,})",
+    )
+    score.add_argument(
+        "--sep", help="CSV delimiter, if detection picks the wrong one (use '\\t' for tab)"
+    )
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     score.set_defaults(func=_cmd_score)
     return parser  # fmt: skip
@@ -238,7 +270,9 @@ def _read_whole(path: Path) -> pd.DataFrame:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     if args.chunksize < 1:
-        raise InputError(f"--chunksize must be at least 1, got {args.chunksize}.", code="bad_option")
+        raise InputError(
+            f"--chunksize must be at least 1, got {args.chunksize}.", code="bad_option"
+        )
     model = load_model(args.model)
     src, out = Path(args.input), Path(args.output)
     if not src.exists():
@@ -276,8 +310,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
             for c, n in missing.items():
                 unseen[c] = unseen.get(c, 0) + n
             scored = model.predict(features)
+            # Write the input's own values: parsed numbers only into a typed (Parquet)
+            # output, never the aligned category spellings.
+            keep = list(model.preparer.categorical)
             if originals is not None and not out_parquet:
-                for c in model.preparer.numeric:
+                keep += model.preparer.numeric
+            for c in keep:
+                if c in chunk.columns:
                     scored[c] = chunk[c]
             writer.write(scored)
             seg_col = model.output_names(chunk.columns)["segment"]
@@ -326,7 +365,9 @@ def _check_writable(out: Path) -> None:
 # --------------------------------------------------------------------------- CSV input
 
 
-def _csv_chunks(path: Path, chunksize: int, sep: str | None, model: SegmentModel) -> tuple[
+def _csv_chunks(
+    path: Path, chunksize: int, sep: str | None, model: SegmentModel
+) -> tuple[
     Iterator[pd.DataFrame],
     Callable[[], float],
     Callable[[pd.DataFrame], pd.DataFrame],
@@ -346,7 +387,9 @@ def _csv_chunks(path: Path, chunksize: int, sep: str | None, model: SegmentModel
     if sep is not None:
         delim = "\t" if sep in ("\\t", "tab") else sep
         records = list(csv.reader(sample.splitlines()[:200], delimiter=delim))
-    decimal, thousands = aio._sniff_decimal(records, delim) if delim in aio._DELIMITER_NAMES else (".", None)
+    decimal, thousands = (
+        aio._sniff_decimal(records, delim) if delim in aio._DELIMITER_NAMES else (".", None)
+    )
     header = records[0] if records else []
     names, _ = aio._column_names(header)
     handle = path.open("rb")
@@ -419,9 +462,7 @@ def _parse_numbers(s: pd.Series, decimal: str, thousands: str | None) -> pd.Seri
     t = s.str.strip()
     if decimal == ",":
         fits = t.str.fullmatch(aio._DECIMAL_COMMA).fillna(False)
-        t = t.where(
-            ~fits, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-        )
+        t = t.where(~fits, t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
     else:
         grouped = t.str.fullmatch(aio._COMMA_THOUSANDS).fillna(False)
         t = t.where(~grouped, t.str.replace(",", "", regex=False))
@@ -431,7 +472,9 @@ def _parse_numbers(s: pd.Series, decimal: str, thousands: str | None) -> pd.Seri
 # --------------------------------------------------------------------------- Parquet input
 
 
-def _parquet_chunks(path: Path, chunksize: int) -> tuple[Iterator[pd.DataFrame], Callable[[], float], Any]:
+def _parquet_chunks(
+    path: Path, chunksize: int
+) -> tuple[Iterator[pd.DataFrame], Callable[[], float], Any]:
     import pyarrow.parquet as pq
 
     try:

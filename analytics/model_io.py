@@ -361,7 +361,11 @@ def align_categories(df: pd.DataFrame, model: SegmentModel) -> tuple[pd.DataFram
             if num is not None:
                 by_number.setdefault(num, cat)
         if by_number:
-            fixed = s[unseen].map(lambda v: by_number.get(_as_number(v), v)).astype("string")
+            fixed = (
+                s[unseen]
+                .map(lambda v, table=by_number: table.get(_as_number(v), v))
+                .astype("string")
+            )
             if (fixed != s[unseen]).any():
                 if out is df:
                     out = df.copy()
@@ -462,7 +466,7 @@ def _bad(message: str) -> InputError:
 
 
 def _parse_json(raw: bytes) -> Any:
-    head = raw.lstrip()[:1]
+    head = raw.removeprefix(b"\xef\xbb\xbf").lstrip()[:1]  # a UTF-8 BOM is fine
     if head != b"{":
         raise InputError(
             "This is not a segmentation model file (it is not a JSON document). "

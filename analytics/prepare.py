@@ -154,6 +154,16 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
     )
 
 
+def _category_labels(s: pd.Series) -> pd.Series:
+    """Category labels as text; whole-number codes read as floats (``1.0``, because the
+    column has gaps) get the same label as the integers (``1``) so they match."""
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        v = s.astype("float64")
+        if bool(np.all(np.mod(v.dropna(), 1) == 0)):
+            return v.astype("Int64").astype("string")
+    return s.astype("string")
+
+
 def _leading_zero(s: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(s):
         return False
@@ -362,7 +372,7 @@ class Preparer:
 
     def _fit_categorical(self, df: pd.DataFrame) -> None:
         for c in self.categorical:
-            s = df[c].astype("string")
+            s = _category_labels(df[c])
             counts = s.value_counts(dropna=True)
             if counts.empty:
                 raise ColumnError(f"'{c}' has no values to use.", code="empty_column")
@@ -399,7 +409,7 @@ class Preparer:
         for c in self.categorical:
             # get_indexer gives -1 for unseen labels; pd.Categorical warns (pandas 4 will raise).
             codes = pd.Index(self.categories[c], dtype="string").get_indexer(
-                df[c].astype("string").fillna(self.fill[c])
+                _category_labels(df[c]).fillna(self.fill[c])
             )
             block = X[:, j : j + len(self.categories[c])]
             block[:] = 0.0

@@ -27,6 +27,7 @@ from analytics.profiles import (
 from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
 from ui import cache
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
+from ui.score import render_model_download, render_score_section
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
 
 #: Points drawn on the maps at most (a random sample beyond this, every segment kept visible).
@@ -176,6 +177,7 @@ if fit_error:
 fit: FitResult | None = st.session_state[SEGMENTATION]
 if fit is None:
     st.info("Choose a method and the number of segments, then press **Fit**.")
+    render_score_section(None)  # scoring with a saved model file needs no fit here
     st.stop()
 
 seg = fit.seg
@@ -375,3 +377,5 @@ d2.download_button(
     on_click="ignore",
     key="seg_dl_profiles",
 )
+render_model_download(fit)
+render_score_section(fit)

@@ -138,6 +138,7 @@ def test_save_load_save_gives_the_same_bytes(fits) -> None:
         first = model_bytes(seg)
         assert load_model(first).to_bytes() == first
         assert load_model(io.BytesIO(first)).to_bytes() == first
+        assert load_model(b"\xef\xbb\xbf" + first).to_bytes() == first  # saved with a BOM
 
 
 def test_float32_fcm_matches_to_float32_precision(train, new) -> None:

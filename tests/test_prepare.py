@@ -366,3 +366,15 @@ def test_preparer_dict_round_trip():
 
     again = Preparer.from_dict(prep.to_dict())
     np.testing.assert_array_equal(again.transform(df), X)
+
+
+def test_integer_codes_read_back_as_floats_match_their_category() -> None:
+    """A code column stored as 1, 2, 3 in training and as 1.0, 2.0 (gaps) in new data."""
+    train = pd.DataFrame({"region": [1, 2, 3] * 20, "spend": np.arange(60.0)})
+    X, prep = prepare(train, ["region", "spend"])
+    assert prep.categorical == ["region"]
+    new = pd.DataFrame({"region": [1.0, 2.0, np.nan, 3.0], "spend": [1.0, 2.0, 3.0, 4.0]})
+    Xn = prep.transform(new)
+    onehot = Xn[:, len(prep.numeric) :]
+    assert onehot.sum(axis=1).tolist() == [1.0, 1.0, 1.0, 1.0]  # no row left as "unseen"
+    assert onehot[0].tolist() == X[0, len(prep.numeric) :].tolist()

@@ -103,7 +103,9 @@ def render_score_section(fit: FitResult | None) -> None:
         "Model file (optional)", type=["json"], key=MODEL_UPLOAD,
         help="A model file downloaded above or written by Segmentation.save.",
     )  # fmt: skip
-    data_file = right.file_uploader("New customers (CSV)", type=["csv", "txt", "tsv"], key=DATA_UPLOAD)
+    data_file = right.file_uploader(
+        "New customers (CSV)", type=["csv", "txt", "tsv"], key=DATA_UPLOAD
+    )
 
     if model_file is not None:
         raw = model_file.getvalue()
