@@ -9,10 +9,15 @@ import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import streamlit as st  # noqa: E402
+import streamlit as st
+from threadpoolctl import threadpool_limits
 
-from ui.data import ensure_dataset, features  # noqa: E402
-from ui.state import SEGMENTATION, init_state  # noqa: E402
+from ui.data import ensure_dataset, features
+from ui.state import SEGMENTATION, init_state
+
+# Streamlit loaded numpy before this script ran, so the variables above came too late
+# for this process: limit the already-loaded BLAS library directly (process-wide).
+threadpool_limits(limits=1, user_api="blas")
 
 st.set_page_config(page_title="Segmentation workbench", page_icon="🧭", layout="wide")
 init_state()

@@ -6,8 +6,17 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache
-from ui.data import MAX_UPLOAD_MB, SAMPLE_PATH, SAMPLE_NAME, ensure_dataset, features, load_bytes
-from ui.data import set_dataset, sha256, try_load_upload
+from ui.data import (
+    MAX_UPLOAD_MB,
+    SAMPLE_NAME,
+    SAMPLE_PATH,
+    ensure_dataset,
+    features,
+    load_bytes,
+    set_dataset,
+    sha256,
+    try_load_upload,
+)
 from ui.state import FEATURES, LAST_UPLOAD, LOAD_ERROR, PREP, keep_widget
 
 st.title("Data")

@@ -17,7 +17,7 @@ import streamlit as st
 
 from analytics import InputError, PrepOptions
 from ui import cache
-from ui.state import DATASET, FEATURES, LOAD_ERROR, PREP, SEGMENTATION, SWEEP, SYNTHETIC, ANOMALIES
+from ui.state import ANOMALIES, DATASET, FEATURES, LOAD_ERROR, PREP, SEGMENTATION, SWEEP, SYNTHETIC
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "customers.csv"
 SAMPLE_NAME = "Sample customers (customers.csv)"
