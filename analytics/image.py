@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from analytics._threads import single_blas_thread
 from analytics.errors import FileFormatError, InputError, ModelError
 
 __all__ = ["ImageSegmentation", "load_image", "pixel_features", "segment_image"]
@@ -535,6 +536,7 @@ def pixel_features(
 # Segmentation
 
 
+@single_blas_thread
 def segment_image(
     image: Any,
     method: str,

@@ -125,22 +125,8 @@ _LONG_DIGITS = r"\s*[+-]?\d{16,}\s*"
 _RE_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x9f]")
 
 
-def _zero_classes(delim: str) -> bytes:
-    table = bytearray(b"x" * 256)
-    for c in delim.encode() + b'\n\r"':
-        table[c] = ord("S")
-    table[ord("0")] = ord("Z")
-    for c in b"123456789":
-        table[c] = ord("D")
-    table[ord(".")] = ord("P")
-    return bytes(table)
-
-
-_ZERO_CLASSES = {d: _zero_classes(d) for d in _DELIMITER_NAMES}
-# Starts with the class "S" so re can search for the literal prefix quickly.
-_RE_ZERO_FIELD = re.compile(rb"SZ[ZD]+(?:[SP]|\Z)")
-# The numpy version of that search works on slices of this many bytes, which
-# stay in the CPU cache between its few vectorised passes.
+# The leading-zero search works on slices of this many bytes, which stay in
+# the CPU cache between its few vectorised passes.
 _ZERO_SCAN_CHUNK = 256 * 1024
 _RE_DIGITS = re.compile(rb"[0-9]*")
 
@@ -795,11 +781,11 @@ class _ByteScan:
 def _may_have_leading_zeros(buf: bytes, delim: str) -> bool:
     """Whether any field may be a number written with leading zeros (``0001``).
 
-    Finds a field start (delimiter, line end or quote), ``0``, one or more
-    digits, then a field end, ``.`` or the end of ``buf``: the same matches as
-    ``_RE_ZERO_FIELD`` on the ``_ZERO_CLASSES`` translation. Written as a few
+    Looks for a field start (delimiter, line end or quote), ``0``, one or more
+    digits, then a field end, ``.`` or the end of ``buf``. Written as a few
     numpy passes over cache-sized slices, which release the GIL, so it can run
-    beside pandas' parser. False positives only cost the full scan.
+    beside pandas' parser (a regex would hold it). False positives only cost
+    the full scan.
     """
     arr = np.frombuffer(buf, dtype=np.uint8)
     n = arr.size

@@ -10,7 +10,6 @@ from typing import Any
 import streamlit as st
 
 from analytics import InputError, load_image, segment_image
-from analytics._threads import blas_single
 from analytics.charts_image import (
     MAX_DISPLAY_SIDE,
     MAX_SOFT_MAP_SIDE,
@@ -198,16 +197,15 @@ if st.button("Segment", type="primary", key="img_segment"):
         st.write("Fitting on a sample of pixels, then assigning every pixel.")
         started = time.perf_counter()
         try:
-            with blas_single():
-                seg = segment_image(
-                    img["rgb"],
-                    method,
-                    int(k),
-                    random_state=int(seed),
-                    features=features,
-                    include_position=bool(include_position),
-                    **method_params,
-                )
+            seg = segment_image(
+                img["rgb"],
+                method,
+                int(k),
+                random_state=int(seed),
+                features=features,
+                include_position=bool(include_position),
+                **method_params,
+            )
         except InputError as exc:
             status.update(label="The segmentation did not run", state="error", expanded=False)
             seg_error = exc.message

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 import zipfile
 
 import numpy as np
@@ -397,3 +398,84 @@ def test_well_formed_csv_keeps_every_row(rows):
         return
     df = read_table(buffer.getvalue().encode())
     assert df.shape == (len(non_blank), 3)
+
+
+# ----------------------------------------------------------------- fast paths (issue #7)
+
+
+def _zero_field_oracle(buf: bytes, delim: str) -> bool:
+    # The regex the numpy search replaced: map bytes to classes (S field start
+    # or end, Z "0", D other digit, P "."), then look for S Z [ZD]+ (S|P|end).
+    table = bytearray(b"x" * 256)
+    for c in delim.encode() + b'\n\r"':
+        table[c] = ord("S")
+    table[ord("0")] = ord("Z")
+    for c in b"123456789":
+        table[c] = ord("D")
+    table[ord(".")] = ord("P")
+    return re.search(rb"SZ[ZD]+(?:[SP]|\Z)", buf.translate(bytes(table))) is not None
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([b",", b";", b"\t", b"|", b"\n", b"\r", b'"', b"0", b"7", b".", b"x", b" "])
+        | st.sampled_from([b"0" * 40, b"0" + b"9" * 45]),
+        max_size=40,
+    ),
+    st.sampled_from([",", ";", "\t", "|"]),
+)
+def test_leading_zero_search_matches_the_regex_it_replaced(pieces, delim):
+    from analytics.io import _may_have_leading_zeros
+
+    buf = b"".join(pieces)
+    assert _may_have_leading_zeros(buf, delim) == _zero_field_oracle(buf, delim)
+
+
+def _big_csv(n: int) -> list[str]:
+    # ~15 bytes a row: 450k rows pass pandas' 5 MB threshold for a parallel read.
+    return [f"{i},{i % 97}.5,{'ab'[i % 2]}" for i in range(n)]
+
+
+def test_path_read_in_parallel_equals_bytes_read(tmp_path):
+    lines = _big_csv(450_000)
+    lines[-7] = "0042,1.5,a"  # a code with a leading zero far past the sample
+    lines[-3] = "12,x,b"  # one non-number in a number column
+    data = ("id,amount,flag\n" + "\n".join(lines) + "\n").encode()
+    path = tmp_path / "big.csv"
+    path.write_bytes(data)
+    from_path, report_path = read_table_with_report(path)
+    from_bytes, report_bytes = read_table_with_report(data, filename="big.csv")
+    pd.testing.assert_frame_equal(from_path, from_bytes, check_exact=True)
+    assert report_path == report_bytes
+    assert from_path["id"].iloc[-7] == "0042"
+    assert report_path.id_columns == ["id"] and report_path.mixed_columns == {"amount": 1}
+
+
+def test_bad_row_far_down_a_large_path_is_reported(tmp_path):
+    lines = _big_csv(450_000)
+    lines[-11] = "0042,1.5,a"
+    lines[-5] = "1,2.5,a,extra"
+    path = tmp_path / "bad.csv"
+    path.write_text("id,amount,flag\n" + "\n".join(lines) + "\n")
+    with pytest.raises(FileFormatError) as err:
+        read_table(path)
+    assert err.value.code == "bad_rows"
+    assert "line 449996" in str(err.value)
+
+
+def test_file_changed_after_reading_gives_the_bytes_that_were_read(tmp_path, monkeypatch):
+    import analytics.io as io_module
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(20000)))
+    real = io_module._read_csv
+
+    def rewrite_then_read(source, *args):
+        if isinstance(source, str):  # pandas was about to parse the path
+            path.write_bytes(b"a,b\n9,9\n")
+        return real(source, *args)
+
+    monkeypatch.setattr(io_module, "_read_csv", rewrite_then_read)
+    df = read_table(path)
+    assert len(df) == 20000 and df["a"].iloc[-1] == 19999
