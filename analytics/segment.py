@@ -123,18 +123,30 @@ class Segmentation:
             "prob": [free(f"prob_segment_{j}") for j in range(1, self.k + 1)],
         }
 
-    def _frame(self, df: pd.DataFrame, labels: np.ndarray, proba: np.ndarray) -> pd.DataFrame:
+    def _frame(
+        self,
+        df: pd.DataFrame,
+        labels: np.ndarray,
+        proba: np.ndarray,
+        decimals: int | None = None,
+    ) -> pd.DataFrame:
         names = self.output_names(df.columns)
         out = df.copy()
+        if decimals is not None:
+            proba = np.round(proba, decimals)
         added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
         for j, name in enumerate(names["prob"]):
             added[name] = proba[:, j]
         return pd.concat([out, pd.DataFrame(added, index=df.index)], axis=1)
 
-    def table(self) -> pd.DataFrame:
+    def table(self, probability_decimals: int | None = None) -> pd.DataFrame:
         """The input frame unchanged plus ``segment``, ``segment_probability`` and
-        ``prob_segment_1`` .. ``prob_segment_k``, shape (n_rows, n_columns + k + 2)."""
-        return self._frame(self.data, self.labels, self.proba)
+        ``prob_segment_1`` .. ``prob_segment_k``, shape (n_rows, n_columns + k + 2).
+
+        ``probability_decimals`` rounds only the added probabilities (downloads use 6:
+        full 17-digit floats would make a million-row file ~40% larger for nothing).
+        """
+        return self._frame(self.data, self.labels, self.proba, probability_decimals)
 
     def predict_proba(self, new_df: pd.DataFrame) -> np.ndarray:
         """Segment probabilities of new rows, shape (n_new, k), columns in segment order."""

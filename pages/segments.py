@@ -26,7 +26,14 @@ from analytics.profiles import (
 )
 from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
 from ui import cache
-from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
+from ui.data import (
+    PROBABILITY_DECIMALS,
+    FitResult,
+    ensure_dataset,
+    features,
+    inputs_key,
+    prep_options,
+)
 from ui.score import render_model_download, render_score_section
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
 
@@ -363,8 +370,10 @@ st.subheader("Downloads")
 d1, d2 = st.columns(2)
 d1.download_button(
     "Labelled table (every row, with segment and probabilities)",
-    data=lambda seg=seg: to_csv_bytes(seg.table()),
+    data=lambda seg=seg: to_csv_bytes(seg.table(probability_decimals=PROBABILITY_DECIMALS)),
     file_name=f"{stem}_segments.csv",
+    help=f"Every original row and column, unchanged, plus the segment and the probability "
+    f"of each segment (rounded to {PROBABILITY_DECIMALS} decimals).",
     mime="text/csv",
     on_click="ignore",
     key="seg_dl_table",

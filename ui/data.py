@@ -21,6 +21,8 @@ from ui.state import ANOMALIES, DATASET, FEATURES, LOAD_ERROR, PREP, SEGMENTATIO
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "customers.csv"
 SAMPLE_NAME = "Sample customers (customers.csv)"
+#: Probabilities in downloaded tables are rounded to this many decimals (said in the help).
+PROBABILITY_DECIMALS = 6
 #: Largest CSV the Data page accepts, in MB; the same number is in .streamlit/config.toml.
 MAX_UPLOAD_MB = 200
 
