@@ -24,12 +24,12 @@ init_state()
 dataset = ensure_dataset()
 
 PAGES = [
-    st.Page("pages/data.py", title="Data", icon="📄", default=True),
-    st.Page("pages/choose_k.py", title="Choose k", icon="📈"),
-    st.Page("pages/segments.py", title="Segments", icon="🧩"),
-    st.Page("pages/anomalies.py", title="Anomalies", icon="🚨"),
-    st.Page("pages/synthetic.py", title="Synthetic data", icon="🧪"),
-    st.Page("pages/image.py", title="Image segmentation", icon="🖼️"),
+    st.Page("views/data.py", title="Data", icon="📄", default=True),
+    st.Page("views/choose_k.py", title="Choose k", icon="📈"),
+    st.Page("views/segments.py", title="Segments", icon="🧩"),
+    st.Page("views/anomalies.py", title="Anomalies", icon="🚨"),
+    st.Page("views/synthetic.py", title="Synthetic data", icon="🧪"),
+    st.Page("views/image.py", title="Image segmentation", icon="🖼️"),
 ]
 nav = st.navigation(PAGES)
 

@@ -1,7 +1,7 @@
 """Customer segmentation analytics: reading tables, preparing features, segmenting,
 choosing k, anomalies, synthetic data and image segmentation.
 
-This package never imports Streamlit; the app in ``app.py``/``pages/`` is a thin
+This package never imports Streamlit; the app in ``app.py``/``views/`` is a thin
 layer over it. Example::
 
     from analytics import read_table, segment, to_csv_bytes

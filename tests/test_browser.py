@@ -87,3 +87,30 @@ def test_upload_choose_k_fit_and_download(tmp_path: Path) -> None:
     assert set(got["segment"]) == {1, 2, 3}
     np.testing.assert_allclose(got["segment_probability"], prob.max(axis=1))
     assert (prob[np.arange(len(got)), got["segment"].to_numpy() - 1] == prob.max(axis=1)).all()
+
+
+def test_every_page_opens_directly_by_its_address_on_a_fresh_server() -> None:
+    """A bookmarked page must work as the first visit (the router sets up the session)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    pages = {
+        "segments": "Segments",
+        "choose_k": "Choose k",
+        "anomalies": "Anomalies",
+        "synthetic": "Synthetic data",
+        "image": "Image segmentation",
+        "data": "Data",
+    }
+    with running_app() as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.set_default_timeout(120_000)
+            for path, title in pages.items():
+                page.goto(f"{url}/{path}")
+                wait_idle(page)
+                page.get_by_role("heading", name=title).first.wait_for()
+                assert not page.get_by_test_id("stException").count(), path
+                nav = page.get_by_test_id("stSidebarNav")
+                assert nav.get_by_text("Image segmentation").count() == 1
+        finally:
+            browser.close()

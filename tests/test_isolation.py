@@ -37,7 +37,7 @@ def _session(data: bytes, name: str) -> AppTest:
     at.file_uploader[0].set_value((name, data, "text/csv"))
     at.run()
     assert not at.exception and not at.error
-    at.switch_page("pages/segments.py")
+    at.switch_page("views/segments.py")
     at.run()
     at.selectbox(key="w_seg_method").set_value("kmeans")
     at.number_input(key="w_seg_k").set_value(2)
@@ -61,6 +61,6 @@ def test_two_sessions_with_similar_files_get_their_own_results() -> None:
     assert sa.table()["spend"].max() < 5_000 < sb.table()["spend"].max()
     assert sb.centers["spend"].max() > 5_000 > sa.centers["spend"].max()
     # And session A's page still shows A's data after B ran.
-    a.switch_page("pages/data.py")
+    a.switch_page("views/data.py")
     a.run()
     assert a.session_state[DATASET].key == da.key

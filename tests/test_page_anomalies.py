@@ -21,7 +21,7 @@ def metric(at: AppTest, label: str) -> str:
 def at() -> AppTest:
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
-    app.switch_page("pages/anomalies.py")
+    app.switch_page("views/anomalies.py")
     app.run()
     assert not app.exception
     assert app.title[0].value == "Anomalies"

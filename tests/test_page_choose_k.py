@@ -17,7 +17,7 @@ APP = str(Path(__file__).resolve().parent.parent / "app.py")
 def at() -> AppTest:
     app = AppTest.from_file(APP, default_timeout=120)
     app.run()
-    app.switch_page("pages/choose_k.py")
+    app.switch_page("views/choose_k.py")
     app.run()
     assert not app.exception
     assert app.title[0].value == "Choose k"
@@ -63,7 +63,7 @@ def test_kmeans_sweep_then_use_k(at: AppTest) -> None:
     assert at.session_state[SEG_SETTINGS]["method"] == "kmeans"
     assert any("k = 3" in s.value for s in at.success)
 
-    at.switch_page("pages/segments.py")
+    at.switch_page("views/segments.py")
     at.run()
     assert not at.exception
     assert at.number_input(key="w_seg_k").value == 3

@@ -80,9 +80,9 @@ def test_feature_and_preparation_choices_persist_across_pages(at: AppTest) -> No
     at.run()
     assert at.session_state[FEATURES] == keep
     assert at.session_state[PREP]["scaling"] == "robust"
-    at.switch_page("pages/segments.py")
+    at.switch_page("views/segments.py")
     at.run()
-    at.switch_page("pages/data.py")
+    at.switch_page("views/data.py")
     at.run()
     assert not at.exception
     assert at.multiselect[0].value == keep

@@ -15,7 +15,7 @@ from streamlit.testing.v1 import AppTest
 from tests.browser_support import ROOT
 from ui.state import IMAGE, IMAGE_RESULT
 
-PAGE = "pages/image.py"
+PAGE = "views/image.py"
 
 
 def png_bytes(rgb: np.ndarray) -> bytes:
@@ -111,7 +111,7 @@ def test_kmeans_then_gmm_with_soft_map_palette_and_downloads(at: AppTest) -> Non
 
     # The result and the controls survive a visit to another page.
     result = at.session_state[IMAGE_RESULT]
-    at.switch_page("pages/data.py")
+    at.switch_page("views/data.py")
     at.run()
     at.switch_page(PAGE)
     at.run()

@@ -36,7 +36,7 @@ def fit(at: AppTest, method: str, k: int = 3) -> AppTest:
 def at() -> AppTest:
     app = AppTest.from_file(APP, default_timeout=60)
     app.run()
-    app.switch_page("pages/segments.py")
+    app.switch_page("views/segments.py")
     app.run()
     assert not app.exception
     assert app.title[0].value == "Segments"
@@ -65,10 +65,10 @@ def test_each_method_fits_and_shows_results(at: AppTest, method: str) -> None:
 def test_fit_survives_page_switch_and_targeting_counts(at: AppTest) -> None:
     fit(at, "gmm", 3)
     result = at.session_state[SEGMENTATION]
-    at.switch_page("pages/data.py")
+    at.switch_page("views/data.py")
     at.run()
     assert not at.exception and at.title[0].value == "Data"
-    at.switch_page("pages/segments.py")
+    at.switch_page("views/segments.py")
     at.run()
     assert not at.exception
     assert at.session_state[SEGMENTATION] is result
@@ -94,12 +94,12 @@ def test_changed_preparation_asks_for_a_refit(at: AppTest) -> None:
 
 
 def test_too_many_segments_for_a_tiny_upload_is_a_plain_error(at: AppTest) -> None:
-    at.switch_page("pages/data.py")
+    at.switch_page("views/data.py")
     at.run()
     at.file_uploader[0].set_value(("tiny.csv", TINY, "text/csv"))
     at.run()
     assert not at.exception and len(at.session_state[DATASET].df) == 3
-    at.switch_page("pages/segments.py")
+    at.switch_page("views/segments.py")
     at.run()
     fit(at, "gmm", 5)
     assert at.error and "only 3 row(s)" in at.error[0].value

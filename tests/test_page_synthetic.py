@@ -20,7 +20,7 @@ def metric(at: AppTest, label: str) -> str:
 def at() -> AppTest:
     app = AppTest.from_file(APP, default_timeout=90)
     app.run()
-    app.switch_page("pages/synthetic.py")
+    app.switch_page("views/synthetic.py")
     app.run()
     assert not app.exception
     assert app.title[0].value == "Synthetic data"

@@ -216,7 +216,7 @@ st.button(
 )
 if st.session_state[CHOSEN_K] == int(chosen) and st.session_state.get("k_use"):
     st.success(f"k = {chosen} ({METHOD_NAMES[sweep.method]}) will be used on the Segments page.")
-    st.page_link("pages/segments.py", label="Go to Segments", icon="🧩")
+    st.page_link("views/segments.py", label="Go to Segments", icon="🧩")
 
 # ---- stability on demand ------------------------------------------------------------------
 with st.expander("Is this segmentation reproducible? (stability)"):
