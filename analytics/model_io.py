@@ -47,7 +47,15 @@ from scipy.special import logsumexp
 from analytics.errors import InputError
 from analytics.fcm import _BLOCK_ROWS, _memberships, _sq_distances
 from analytics.prepare import Preparer
-from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS, Segmentation
+from analytics.segment import (
+    COVARIANCE_TYPES,
+    MAX_K,
+    METHOD_NAMES,
+    METHODS,
+    Segmentation,
+    labelled_frame,
+    output_names,
+)
 
 __all__ = [
     "FORMAT",
@@ -171,18 +179,7 @@ class SegmentModel:
     # -- scoring -------------------------------------------------------------------------
     def output_names(self, existing: Sequence[Any] = ()) -> dict[str, Any]:
         """Names of the added columns, as :meth:`Segmentation.output_names` gives them."""
-        taken = {str(c) for c in existing}
-
-        def free(name: str) -> str:
-            while name in taken:
-                name += "_model"
-            return name
-
-        return {
-            "segment": free("segment"),
-            "segment_probability": free("segment_probability"),
-            "prob": [free(f"prob_segment_{j}") for j in range(1, self.k + 1)],
-        }
+        return output_names(existing, self.k)
 
     def transform(self, new_df: pd.DataFrame) -> np.ndarray:
         """Prepared features of new rows, shape (n_new, n_features)."""
@@ -196,12 +193,7 @@ class SegmentModel:
         """``new_df`` plus ``segment``, ``segment_probability`` and ``prob_segment_1..k``."""
         new_df = _as_frame(new_df)
         proba = self.predict_proba(new_df)
-        labels = proba.argmax(axis=1) + 1
-        names = self.output_names(new_df.columns)
-        added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
-        for j, name in enumerate(names["prob"]):
-            added[name] = proba[:, j]
-        return pd.concat([new_df.copy(), pd.DataFrame(added, index=new_df.index)], axis=1)
+        return labelled_frame(new_df, proba.argmax(axis=1) + 1, proba)
 
     def log_density(self, new_df: pd.DataFrame) -> np.ndarray:
         """Log-density of new rows under the mixture (GMM only), shape (n_new,)."""

@@ -110,18 +110,7 @@ class Segmentation:
 
     def output_names(self, existing: Sequence[Any] = ()) -> dict[str, Any]:
         """Names of the added columns, renamed with a suffix if the input already uses them."""
-        taken = {str(c) for c in existing}
-
-        def free(name: str) -> str:
-            while name in taken:
-                name += "_model"
-            return name
-
-        return {
-            "segment": free("segment"),
-            "segment_probability": free("segment_probability"),
-            "prob": [free(f"prob_segment_{j}") for j in range(1, self.k + 1)],
-        }
+        return output_names(existing, self.k)
 
     def _frame(
         self,
@@ -130,14 +119,7 @@ class Segmentation:
         proba: np.ndarray,
         decimals: int | None = None,
     ) -> pd.DataFrame:
-        names = self.output_names(df.columns)
-        out = df.copy()
-        if decimals is not None:
-            proba = np.round(proba, decimals)
-        added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
-        for j, name in enumerate(names["prob"]):
-            added[name] = proba[:, j]
-        return pd.concat([out, pd.DataFrame(added, index=df.index)], axis=1)
+        return labelled_frame(df, labels, proba, decimals)
 
     def table(self, probability_decimals: int | None = None) -> pd.DataFrame:
         """The input frame unchanged plus ``segment``, ``segment_probability`` and
@@ -182,6 +164,48 @@ class Segmentation:
             else self.preparer.transform(_as_frame(new_df).rename(columns=str))
         )
         return self.model.score_samples(X)
+
+
+def output_names(existing: Sequence[Any], k: int) -> dict[str, Any]:
+    """Names of the columns added to a labelled table (``segment``, ``segment_probability``,
+    ``prob_segment_1..k``), each suffixed ``_model`` while the input already uses it."""
+    taken = {str(c) for c in existing}
+
+    def free(name: str) -> str:
+        while name in taken:
+            name += "_model"
+        return name
+
+    return {
+        "segment": free("segment"),
+        "segment_probability": free("segment_probability"),
+        "prob": [free(f"prob_segment_{j}") for j in range(1, k + 1)],
+    }
+
+
+def labelled_frame(
+    df: pd.DataFrame, labels: np.ndarray, proba: np.ndarray, decimals: int | None = None
+) -> pd.DataFrame:
+    """``df`` unchanged plus the segment columns.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n, c)
+    labels : ndarray of shape (n,), values 1..k
+    proba : ndarray of shape (n, k)
+    decimals : round the added probabilities (downloads), or None
+
+    Returns
+    -------
+    DataFrame of shape (n, c + k + 2)
+    """
+    names = output_names(df.columns, proba.shape[1])
+    if decimals is not None:
+        proba = np.round(proba, decimals)
+    added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
+    for j, name in enumerate(names["prob"]):
+        added[name] = proba[:, j]
+    return pd.concat([df.copy(), pd.DataFrame(added, index=df.index)], axis=1)
 
 
 def _as_frame(df: Any) -> pd.DataFrame:

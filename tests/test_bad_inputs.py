@@ -11,10 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from PIL import Image
-from streamlit.testing.v1 import AppTest
 
 from analytics import InputError, read_table, segment
-from tests.browser_support import ROOT
+from tests.apptest_support import open_page
 from ui.state import DATASET
 
 
@@ -134,8 +133,7 @@ def test_a_mixture_that_does_not_converge_says_so() -> None:
 
 @pytest.mark.parametrize("name", ["gzip renamed .csv", "extra field", "header only"])
 def test_app_shows_bad_files_as_errors_and_keeps_the_data(name: str) -> None:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    at.run()
+    at = open_page(timeout=90)
     before = at.session_state[DATASET].key
     at.file_uploader[0].set_value(("bad.csv", BAD_FILES[name][0], "text/csv"))
     at.run()
@@ -149,8 +147,7 @@ def test_app_caps_a_ten_thousand_column_file() -> None:
     wide = pd.DataFrame(
         rng.integers(0, 100, size=(30, 10_000)), columns=[f"c{i}" for i in range(10_000)]
     )
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
+    at = open_page(timeout=180)
     at.file_uploader[0].set_value(("wide.csv", wide.to_csv(index=False).encode(), "text/csv"))
     at.run()
     assert not at.exception

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 from streamlit.testing.v1 import AppTest
 
-from tests.browser_support import ROOT
+from tests.apptest_support import open_page
 from ui.state import DATASET, SEGMENTATION
 
 
@@ -32,8 +32,7 @@ def _files() -> tuple[bytes, bytes]:
 
 
 def _session(data: bytes, name: str) -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
-    at.run()
+    at = open_page(timeout=180)
     at.file_uploader[0].set_value((name, data, "text/csv"))
     at.run()
     assert not at.exception and not at.error

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import math
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_support import open_page
 from ui.state import ANOMALIES, DATASET
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -19,13 +17,7 @@ def metric(at: AppTest, label: str) -> str:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    app.switch_page("views/anomalies.py")
-    app.run()
-    assert not app.exception
-    assert app.title[0].value == "Anomalies"
-    return app
+    return open_page("views/anomalies.py", "Anomalies", timeout=90)
 
 
 def score(at: AppTest, k: int = 4) -> AppTest:

@@ -3,25 +3,17 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_support import open_page
 from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=120)
-    app.run()
-    app.switch_page("views/choose_k.py")
-    app.run()
-    assert not app.exception
-    assert app.title[0].value == "Choose k"
-    return app
+    return open_page("views/choose_k.py", "Choose k", timeout=120)
 
 
 def run_sweep(at: AppTest, method: str, lo: int = 2, hi: int = 6) -> AppTest:

@@ -9,7 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.io import read_table
-from tests.browser_support import ROOT
+from tests.apptest_support import open_page
 from ui.data import SAMPLE_PATH
 from ui.state import DATASET, FEATURES, PREP
 
@@ -28,10 +28,7 @@ def metric(at: AppTest, label: str) -> str:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    app.run()
-    assert not app.exception
-    return app
+    return open_page(timeout=90)
 
 
 def test_first_load_shows_the_sample(at: AppTest) -> None:

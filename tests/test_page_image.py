@@ -12,7 +12,7 @@ from PIL import Image
 from sklearn.datasets import load_sample_image
 from streamlit.testing.v1 import AppTest
 
-from tests.browser_support import ROOT
+from tests.apptest_support import open_page
 from ui.state import IMAGE, IMAGE_RESULT
 
 PAGE = "views/image.py"
@@ -63,13 +63,7 @@ def segment(at: AppTest, method: str, k: int = 3) -> AppTest:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(str(ROOT / "app.py"), default_timeout=90)
-    app.run()
-    app.switch_page(PAGE)
-    app.run()
-    assert not app.exception
-    assert app.title[0].value == "Image segmentation"
-    return app
+    return open_page(PAGE, "Image segmentation", timeout=90)
 
 
 def test_first_load_shows_the_bundled_photo(at: AppTest) -> None:

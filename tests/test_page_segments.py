@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from analytics.profiles import target_mask
+from tests.apptest_support import open_page
 from ui.state import DATASET, PREP, SEGMENTATION
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 TINY = b"income,score\n10,1\n20,5\n30,2\n"
 
 
@@ -34,13 +32,7 @@ def fit(at: AppTest, method: str, k: int = 3) -> AppTest:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=60)
-    app.run()
-    app.switch_page("views/segments.py")
-    app.run()
-    assert not app.exception
-    assert app.title[0].value == "Segments"
-    return app
+    return open_page("views/segments.py", "Segments", timeout=60)
 
 
 @pytest.mark.parametrize("method", ["kmeans", "fcm", "gmm"])

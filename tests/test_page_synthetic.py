@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from tests.apptest_support import open_page
 from ui.state import DATASET, FEATURES, SYNTHETIC
-
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
 
 
 def metric(at: AppTest, label: str) -> str:
@@ -18,13 +15,7 @@ def metric(at: AppTest, label: str) -> str:
 
 @pytest.fixture
 def at() -> AppTest:
-    app = AppTest.from_file(APP, default_timeout=90)
-    app.run()
-    app.switch_page("views/synthetic.py")
-    app.run()
-    assert not app.exception
-    assert app.title[0].value == "Synthetic data"
-    return app
+    return open_page("views/synthetic.py", "Synthetic data", timeout=90)
 
 
 def generate(at: AppTest, n: int = 500, k: int | str = 3) -> AppTest:

@@ -15,10 +15,11 @@ from analytics.charts_k import (
     silhouette_figure,
     silhouette_rows_figure,
 )
-from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
+from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
 from ui import cache
 from ui.data import ensure_dataset, features, inputs_key, prep_options
 from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_RUNNING, SWEEP_STOP, keep_widget
+from ui.widgets import method_select
 
 st.title("Choose k")
 st.write(
@@ -32,12 +33,8 @@ saved = st.session_state[SEG_SETTINGS]
 
 # ---- controls ---------------------------------------------------------------------------
 c1, c2, c3 = st.columns([2, 2, 2])
-method = c1.selectbox(
-    "Method",
-    METHODS,
-    format_func=METHOD_NAMES.get,
-    key=keep_widget("w_k_method", saved["method"]),
-    help="The same methods as on the Segments page.",
+method = method_select(
+    c1, "w_k_method", saved["method"], help="The same methods as on the Segments page."
 )
 k_lo, k_hi = c2.slider(
     "Numbers of segments to try", 2, MAX_K, key=keep_widget("w_k_range", (2, 10))

@@ -18,7 +18,7 @@ from analytics.charts_image import (
     palette_figure,
     soft_map_figure,
 )
-from analytics.image import COVARIANCE_TYPES, DEFAULT_MAX_PIXELS, MAX_K, METHODS, MIN_K
+from analytics.image import COVARIANCE_TYPES, DEFAULT_MAX_PIXELS, MAX_K, MIN_K
 from analytics.segment import METHOD_NAMES
 from ui import cache
 from ui.data import MAX_UPLOAD_MB, FitResult, sha256
@@ -30,6 +30,7 @@ from ui.state import (
     IMAGE_SETTINGS,
     keep_widget,
 )
+from ui.widgets import method_select
 
 #: Photos scikit-learn ships with its package (no download needed).
 BUNDLED = {"china.jpg": "Chinese temple (china.jpg)", "flower.jpg": "Flower (flower.jpg)"}
@@ -123,11 +124,10 @@ for note in img["notes"]:
 # ---- controls ------------------------------------------------------------------------------
 saved = st.session_state[IMAGE_SETTINGS]
 c1, c2, c3 = st.columns([2, 1, 2])
-method = c1.selectbox(
-    "Method",
-    METHODS,
-    format_func=METHOD_NAMES.get,
-    key=keep_widget("w_img_method", saved["method"]),
+method = method_select(
+    c1,
+    "w_img_method",
+    saved["method"],
     help="k-means: hard regions. Fuzzy c-means: graded memberships. "
     "Gaussian mixture: probabilities. The last two show a soft map.",
 )

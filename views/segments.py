@@ -24,7 +24,7 @@ from analytics.profiles import (
     target_rows,
     top_effects,
 )
-from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
+from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
 from ui import cache
 from ui.data import (
     PROBABILITY_DECIMALS,
@@ -36,6 +36,7 @@ from ui.data import (
 )
 from ui.score import render_model_download, render_score_section
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
+from ui.widgets import method_select
 
 #: Points drawn on the maps at most (a random sample beyond this, every segment kept visible).
 MAP_SAMPLE = 5000
@@ -75,11 +76,10 @@ saved = st.session_state[SEG_SETTINGS]
 
 # ---- controls ---------------------------------------------------------------------------
 c1, c2, c3 = st.columns([2, 1, 2])
-method = c1.selectbox(
-    "Method",
-    METHODS,
-    format_func=METHOD_NAMES.get,
-    key=keep_widget("w_seg_method", saved["method"]),
+method = method_select(
+    c1,
+    "w_seg_method",
+    saved["method"],
     help="k-means: hard labels. Fuzzy c-means: graded memberships. "
     "Gaussian mixture: probabilities and elliptical segments.",
 )

@@ -1,0 +1,22 @@
+"""Controls shared by several pages, so they look and persist the same everywhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from analytics.segment import METHOD_NAMES, METHODS
+from ui.state import keep_widget
+
+
+def method_select(container: Any, widget_key: str, default: str, help: str) -> str:
+    """The "Method" select box (k-means / fuzzy c-means / Gaussian mixture).
+
+    ``container`` is ``st`` or a column; the choice survives page switches.
+    """
+    return container.selectbox(
+        "Method",
+        METHODS,
+        format_func=METHOD_NAMES.get,
+        key=keep_widget(widget_key, default),
+        help=help,
+    )
