@@ -40,18 +40,17 @@ from sklearn.utils import check_random_state
 
 from analytics._threads import blas_single
 from analytics.errors import InputError, ModelError
-from analytics.prepare import prepare
 from analytics.segment import (
     COVARIANCE_TYPES,
     MAX_K,
     METHOD_NAMES,
-    _as_frame,
     _count_distinct,
     _fit_fcm,
     _fit_gmm,
     _fit_kmeans,
     _split_params,
     check_method,
+    prepare_for_method,
 )
 
 #: Up to this many rows the silhouette is exact; above it, a random sample of this size.
@@ -920,9 +919,9 @@ def sweep_k(
                 "subsample must be at least 100 rows and n_init at least 1.", code="bad_option"
             )
     progress(0.0, "Preparing features")
-    X, preparer = prepare(_as_frame(df), columns, prep_opts)
+    X, preparer, _, method_notes = prepare_for_method(df, method, columns, prep_opts)
     ks_list = _check_ks(ks, X)
-    notes: list[str] = list(preparer.warnings)
+    notes: list[str] = list(preparer.warnings) + method_notes
     models: dict[tuple[int, str], GaussianMixture] = {}
     with blas_single():
         if method == "kmeans":
@@ -1106,7 +1105,7 @@ def stability(
             code="bad_option",
         )
     prep_opts, _ = _split_params(method, params)
-    X, _ = prepare(_as_frame(df), columns, prep_opts)
+    X, _, _, _ = prepare_for_method(df, method, columns, prep_opts)
     ks_list = _check_ks(ks, X)
     cov_by_k = dict.fromkeys(ks_list, cov) if method == "gmm" else {}
     return _stability_X(

@@ -308,22 +308,7 @@ def segment(
     progress = progress or _no_progress
     prep_opts, model_params = _split_params(method, params)
     progress(0.05, "Preparing features")
-    X, preparer = prepare(_as_frame(df), columns, prep_opts)
-    described = preparer  # every chosen column, for profiles (may be wider than the model's)
-    fit_warnings: list[str] = []
-    if method == "gmm" and preparer.categorical and preparer.numeric:
-        # Within a segment a one-hot column is nearly constant, so its Gaussian variance
-        # collapses to reg_covar and the categories alone decide every probability
-        # (all ~1.0). Mixtures model numbers; categories are left to k-means/FCM.
-        left_out = list(preparer.categorical)
-        described = preparer
-        X, preparer = prepare(_as_frame(df), preparer.numeric, prep_opts)
-        fit_warnings.append(
-            "Gaussian mixtures describe numeric columns only, so the categories "
-            + ", ".join(f"'{c}'" for c in left_out)
-            + " were left out of the mixture (with them every probability would be ~100%). "
-            "Use k-means or fuzzy c-means to segment on categories too."
-        )
+    X, preparer, described, fit_warnings = prepare_for_method(df, method, columns, prep_opts)
     k = check_k(k, X)
     progress(0.15, f"Fitting {METHOD_NAMES[method]} with {k} segments")
     summary: dict[str, Any] = {
@@ -390,6 +375,39 @@ def _permute_columns(a: np.ndarray, order: np.ndarray) -> np.ndarray:
         block = a[start : start + 65_536]
         block[:] = block[:, order]
     return a
+
+
+def prepare_for_method(
+    df: pd.DataFrame,
+    method: str,
+    columns: Sequence[str] | None,
+    options: PrepOptions,
+) -> tuple[np.ndarray, Preparer, Preparer, list[str]]:
+    """Prepare ``df`` the way ``method`` models it.
+
+    A Gaussian mixture models numeric columns only: within a segment a one-hot column
+    is nearly constant, so its variance collapses to ``reg_covar`` and the categories
+    alone decide every probability (all ~1.0). Categories are then left out of the
+    model (with a warning) but kept in ``described`` so profiles still show them.
+
+    Returns
+    -------
+    X : ndarray (n, p) for the model; preparer : its Preparer; described : the
+    Preparer of every chosen column; warnings : plain sentences
+    """
+    X, preparer = prepare(_as_frame(df), columns, options)
+    described = preparer
+    notes: list[str] = []
+    if method == "gmm" and preparer.categorical and preparer.numeric:
+        left_out = list(preparer.categorical)
+        X, preparer = prepare(_as_frame(df), preparer.numeric, options)
+        notes.append(
+            "Gaussian mixtures describe numeric columns only, so the categories "
+            + ", ".join(f"'{c}'" for c in left_out)
+            + " were left out of the mixture (with them every probability would be ~100%). "
+            "Use k-means or fuzzy c-means to segment on categories too."
+        )
+    return X, preparer, described, notes
 
 
 def _model_centers(model: Any, method: str) -> np.ndarray:

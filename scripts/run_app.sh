@@ -2,9 +2,8 @@
 # Install the app's dependencies into .venv and start the app (opens on the sample data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-python3 -m venv .venv
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -r requirements.txt
+. scripts/_venv.sh
+make_venv requirements.txt
 # One BLAS thread per process: OpenBLAS spinning threads slow fits down badly on small machines.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
 exec .venv/bin/streamlit run app.py "$@"

@@ -358,3 +358,21 @@ def test_unclear_structure_is_less_reproducible():
     df = pd.DataFrame(rng.normal(size=(300, 2)), columns=["a", "b"])
     out = stability(df, [6], "kmeans", n_resamples=3, n_init=1)
     assert out.at[6, "mean_ari"] < 0.95
+
+
+def test_gmm_sweep_leaves_categories_out_like_segment() -> None:
+    """The k a sweep recommends is judged on the same features segment() fits."""
+    rng = np.random.default_rng(5)
+    n = 300
+    g = rng.integers(0, 3, n)
+    df = pd.DataFrame(
+        {
+            "a": rng.normal(6.0 * g, 1.0, n),
+            "b": rng.normal(-4.0 * g, 1.0, n),
+            "channel": rng.choice(["web", "shop"], n),
+        }
+    )
+    sw = sweep_k(df, range(2, 5), "gmm", random_state=0)
+    assert any("left out of the mixture" in note for note in sw.notes)
+    seg = segment(df, "gmm", 3, covariance_type="full", n_init=1)
+    assert sw.table.at[3, "bic_full"] == pytest.approx(seg.summary["bic"], rel=0.02)
