@@ -13,11 +13,13 @@ import streamlit as st
 from threadpoolctl import threadpool_limits
 
 from ui.data import ensure_dataset, features
+from ui.server import serve_downloads_uncompressed
 from ui.state import SEGMENTATION, init_state
 
 # Streamlit loaded numpy before this script ran, so the variables above came too late
 # for this process: limit the already-loaded BLAS library directly (process-wide).
 threadpool_limits(limits=1, user_api="blas")
+serve_downloads_uncompressed()
 
 st.set_page_config(page_title="Segmentation workbench", page_icon="🧭", layout="wide")
 init_state()

@@ -20,6 +20,9 @@ def X() -> np.ndarray:
     return data
 
 
+@pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)  # 2-step init on purpose
 @pytest.mark.parametrize("cov", ["full", "tied", "diag", "spherical"])
 def test_blocked_em_matches_sklearn_iterations(X, cov):
     init = GaussianMixture(3, covariance_type=cov, max_iter=2, random_state=0).fit(X[:2000])
