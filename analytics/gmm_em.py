@@ -5,21 +5,20 @@ scikit-learn's ``GaussianMixture`` holds several (n, k) and (n, d) temporaries
 per iteration (about 5x the data at 1M rows). Here each E-step visits the rows in
 blocks and keeps only the sufficient statistics (N_k, sum r x, sum r x x^T), so
 memory stays near one copy of the data, and the M-step works on those small
-sums. The densities use scikit-learn's own kernels, so log-likelihoods agree
-with it, and the result is returned as a fitted ``GaussianMixture``.
+sums. The densities are scikit-learn's formulas written out (one implementation, also
+used by saved model files), so log-likelihoods agree with it, and the result is
+returned as a fitted ``GaussianMixture``.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import numpy as np
+from scipy import linalg
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
-from sklearn.mixture._gaussian_mixture import (
-    _compute_precision_cholesky,
-    _estimate_log_gaussian_prob,
-)
 
 # 32k rows x 8 components x 8 bytes = 2 MB per (block, k) temporary.
 BLOCK_ROWS = 32_768
@@ -30,9 +29,73 @@ def _blocks(n: int, size: int = BLOCK_ROWS):
         yield slice(start, min(start + size, n))
 
 
+def precision_cholesky(cov: np.ndarray, cov_type: str) -> np.ndarray:
+    """Cholesky factors of the precisions, as ``sklearn.mixture`` computes them.
+
+    Raises ``numpy.linalg.LinAlgError`` (a ValueError subclass is not guaranteed) when a
+    covariance is not positive definite; callers turn that into a plain message.
+    """
+    if cov_type in ("full", "tied"):
+        mats = cov if cov_type == "full" else cov[None]
+        out = np.empty_like(mats)
+        eye = np.eye(mats.shape[-1])
+        for j, c in enumerate(mats):
+            chol = linalg.cholesky(c, lower=True)
+            out[j] = linalg.solve_triangular(chol, eye, lower=True).T
+        return out if cov_type == "full" else out[0]
+    return 1.0 / np.sqrt(cov)
+
+
+def log_gaussian_prob(
+    X: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, cov_type: str
+) -> np.ndarray:
+    """log N(x | mu_j, Sigma_j), shape (n, k); scikit-learn's ``_estimate_log_gaussian_prob``."""
+    n, p = X.shape
+    k = means.shape[0]
+    if cov_type == "full":
+        log_det = np.sum(np.log(prec_chol.reshape(k, -1)[:, :: p + 1]), axis=1)
+    elif cov_type == "tied":
+        log_det = np.sum(np.log(np.diag(prec_chol)))
+    elif cov_type == "diag":
+        log_det = np.sum(np.log(prec_chol), axis=1)
+    else:
+        log_det = p * np.log(prec_chol)
+    if cov_type in ("full", "tied"):
+        log_prob = np.empty((n, k))
+        for j in range(k):
+            pc = prec_chol[j] if cov_type == "full" else prec_chol
+            y = (X @ pc) - (means[j] @ pc)
+            log_prob[:, j] = np.sum(np.square(y), axis=1)
+    elif cov_type == "diag":
+        prec = prec_chol**2
+        log_prob = np.sum(means**2 * prec, axis=1) - 2.0 * (X @ (means * prec).T) + (X**2 @ prec.T)
+    else:
+        prec = prec_chol**2
+        row_sq = np.einsum("ij,ij->i", X, X)
+        log_prob = (
+            np.sum(means**2, axis=1) * prec - 2 * (X @ means.T * prec) + np.outer(row_sq, prec)
+        )
+    return -0.5 * (p * math.log(2 * math.pi) + log_prob) + log_det
+
+
+def _checked_precision_cholesky(cov: np.ndarray, cov_type: str) -> np.ndarray:
+    """precision_cholesky, with scikit-learn's wording when a component collapses (the
+    caller retries with stronger regularisation on that message)."""
+    message = (
+        "Fitting the mixture model failed because some components have ill-defined "
+        "empirical covariance (for instance caused by singleton or collapsed samples)."
+    )
+    if not np.all(np.isfinite(cov)) or (cov_type in ("diag", "spherical") and np.any(cov <= 0)):
+        raise ValueError(message)
+    try:
+        return precision_cholesky(cov, cov_type)
+    except (np.linalg.LinAlgError, linalg.LinAlgError, ValueError) as exc:
+        raise ValueError(message) from exc
+
+
 def log_resp_block(X: np.ndarray, gm: GaussianMixture) -> tuple[np.ndarray, np.ndarray]:
     """Log responsibilities (b, k) and per-row log-density (b,) of one block."""
-    wlp = _estimate_log_gaussian_prob(X, gm.means_, gm.precisions_cholesky_, gm.covariance_type)
+    wlp = log_gaussian_prob(X, gm.means_, gm.precisions_cholesky_, gm.covariance_type)
     wlp += np.log(gm.weights_)[None, :]
     lse = logsumexp(wlp, axis=1)
     wlp -= lse[:, None]
@@ -126,7 +189,7 @@ def blocked_em(
             break
         prev = ll
         weights, means, cov = _m_step(nk, sx, sxx, n, cov_type, reg_covar)
-        gm._set_parameters((weights, means, cov, _compute_precision_cholesky(cov, cov_type)))
+        gm._set_parameters((weights, means, cov, _checked_precision_cholesky(cov, cov_type)))
     gm.n_iter_ = it
     gm.lower_bound_ = ll
     gm.lower_bounds_ = []

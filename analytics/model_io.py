@@ -41,11 +41,11 @@ from typing import IO, Any
 
 import numpy as np
 import pandas as pd
-from scipy import linalg
 from scipy.special import logsumexp
 
 from analytics.errors import InputError
 from analytics.fcm import _BLOCK_ROWS, _memberships, _sq_distances
+from analytics.gmm_em import log_gaussian_prob, precision_cholesky
 from analytics.prepare import Preparer
 from analytics.segment import (
     COVARIANCE_TYPES,
@@ -118,7 +118,7 @@ class SegmentModel:
         if method == "gmm":
             # Cholesky factors of the precisions, as scikit-learn computes them from the
             # covariances after its last M-step, so log-densities come out the same.
-            self._prec_chol = _precision_cholesky(params["covariances"], params["covariance_type"])
+            self._prec_chol = precision_cholesky(params["covariances"], params["covariance_type"])
 
     # -- construction --------------------------------------------------------------------
     @classmethod
@@ -230,7 +230,7 @@ class SegmentModel:
         """log w_j + log N(x | mu_j, Sigma_j), shape (n, k): scikit-learn's formulas."""
         p = self.params
         return (
-            _log_gaussian_prob(X, p["means"], self._prec_chol, p["covariance_type"])
+            log_gaussian_prob(X, p["means"], self._prec_chol, p["covariance_type"])
             + np.log(p["weights"])[None, :]
         )
 
@@ -403,51 +403,6 @@ def shares_comparison(model: SegmentModel | Segmentation, labels: Any) -> pd.Dat
 
 
 # --------------------------------------------------------------------------- scoring kernels
-
-
-def _precision_cholesky(cov: np.ndarray, cov_type: str) -> np.ndarray:
-    """Cholesky factors of the precisions, as ``sklearn.mixture`` computes them."""
-    if cov_type in ("full", "tied"):
-        mats = cov if cov_type == "full" else cov[None]
-        out = np.empty_like(mats)
-        eye = np.eye(mats.shape[-1])
-        for j, c in enumerate(mats):
-            chol = linalg.cholesky(c, lower=True)
-            out[j] = linalg.solve_triangular(chol, eye, lower=True).T
-        return out if cov_type == "full" else out[0]
-    return 1.0 / np.sqrt(cov)
-
-
-def _log_gaussian_prob(
-    X: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, cov_type: str
-) -> np.ndarray:
-    """log N(x | mu_j, Sigma_j), shape (n, k); scikit-learn's ``_estimate_log_gaussian_prob``."""
-    n, p = X.shape
-    k = means.shape[0]
-    if cov_type == "full":
-        log_det = np.sum(np.log(prec_chol.reshape(k, -1)[:, :: p + 1]), axis=1)
-    elif cov_type == "tied":
-        log_det = np.sum(np.log(np.diag(prec_chol)))
-    elif cov_type == "diag":
-        log_det = np.sum(np.log(prec_chol), axis=1)
-    else:
-        log_det = p * np.log(prec_chol)
-    if cov_type in ("full", "tied"):
-        log_prob = np.empty((n, k))
-        for j in range(k):
-            pc = prec_chol[j] if cov_type == "full" else prec_chol
-            y = (X @ pc) - (means[j] @ pc)
-            log_prob[:, j] = np.sum(np.square(y), axis=1)
-    elif cov_type == "diag":
-        prec = prec_chol**2
-        log_prob = np.sum(means**2 * prec, axis=1) - 2.0 * (X @ (means * prec).T) + (X**2 @ prec.T)
-    else:
-        prec = prec_chol**2
-        row_sq = np.einsum("ij,ij->i", X, X)
-        log_prob = (
-            np.sum(means**2, axis=1) * prec - 2 * (X @ means.T * prec) + np.outer(row_sq, prec)
-        )
-    return -0.5 * (p * math.log(2 * math.pi) + log_prob) + log_det
 
 
 # --------------------------------------------------------------------------- parsing
