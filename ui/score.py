@@ -9,7 +9,6 @@ uploaded bytes, like ``ui.cache``; all computation is in ``analytics``.
 from __future__ import annotations
 
 import hashlib
-from pathlib import PurePath
 from typing import Any
 
 import pandas as pd
@@ -27,6 +26,7 @@ from analytics.model_io import (
 )
 from analytics.segment import METHOD_NAMES
 from ui.data import FitResult, load_bytes
+from ui.widgets import file_stem
 
 #: Widget keys of this section.
 MODEL_UPLOAD = "score_model_upload"
@@ -64,17 +64,10 @@ def _sha(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
 
 
-def _stem(name: str) -> str:
-    """File-name stem of a name such as 'Sample customers (customers.csv)'."""
-    inner = name.rsplit("(", 1)[-1].rstrip(")") if name.endswith(")") else name
-    stem = PurePath(inner).stem or "data"
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
-
-
 def render_model_download(fit: FitResult, key: str = "seg_dl_model") -> None:
     """A download button for the fit's model file (JSON, built on click)."""
     seg = fit.seg
-    stem = _stem(str(fit.extra.get("dataset", "segments")))
+    stem = file_stem(str(fit.extra.get("dataset", "segments")))
     st.download_button(
         "Model file (JSON: score new customers later, here or with `python -m analytics score`)",
         data=lambda seg=seg: model_bytes(seg),
@@ -178,7 +171,7 @@ def _render_result(
     st.download_button(
         f"Labelled new data ({len(scored):,} rows, CSV)",
         data=lambda scored=scored: to_csv_bytes(scored),
-        file_name=f"{_stem(name)}_scored.csv",
+        file_name=f"{file_stem(name)}_scored.csv",
         mime="text/csv",
         on_click="ignore",
         key="score_dl_table",

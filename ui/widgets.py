@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from analytics.segment import METHOD_NAMES, METHODS
@@ -20,3 +21,11 @@ def method_select(container: Any, widget_key: str, default: str, help: str) -> s
         key=keep_widget(widget_key, default),
         help=help,
     )
+
+
+def file_stem(name: str, default: str = "data") -> str:
+    """Safe file-name stem of a loaded item's name, e.g. 'Sample customers (customers.csv)'
+    -> 'customers', for naming downloads."""
+    inner = name.rsplit("(", 1)[-1].rstrip(")") if name.endswith(")") else name
+    stem = PurePath(inner).stem or default
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import time
-from pathlib import PurePath
 from typing import Any
 
 import streamlit as st
@@ -30,7 +29,7 @@ from ui.state import (
     IMAGE_SETTINGS,
     keep_widget,
 )
-from ui.widgets import method_select
+from ui.widgets import file_stem, method_select
 
 #: Photos scikit-learn ships with its package (no download needed).
 BUNDLED = {"china.jpg": "Chinese temple (china.jpg)", "flower.jpg": "Flower (flower.jpg)"}
@@ -54,13 +53,6 @@ def _use_image(data: bytes, name: str, bundled: str | None = None) -> None:
 
 def _use_bundled(photo: str) -> None:
     _use_image(cache.bundled_photo_bytes(photo), BUNDLED[photo], bundled=photo)
-
-
-def _stem(name: str) -> str:
-    """File-name stem of an image name such as 'Flower (flower.jpg)'."""
-    inner = name.rsplit("(", 1)[-1].rstrip(")") if name.endswith(")") else name
-    stem = PurePath(inner).stem or "image"
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
 
 
 st.title("Image segmentation")
@@ -295,7 +287,7 @@ else:
 
 # ---- downloads -----------------------------------------------------------------------------
 st.subheader("Downloads")
-stem = f"{_stem(fit.extra.get('image', img['name']))}_{seg.method}_k{seg.k}"
+stem = f"{file_stem(fit.extra.get('image', img['name']), 'image')}_{seg.method}_k{seg.k}"
 d1, d2 = st.columns(2)
 d1.download_button(
     "Segmented image (PNG)",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from pathlib import PurePath
 
 import pandas as pd
 import streamlit as st
@@ -36,7 +35,7 @@ from ui.data import (
 )
 from ui.score import render_model_download, render_score_section
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
-from ui.widgets import method_select
+from ui.widgets import file_stem, method_select
 
 #: Points drawn on the maps at most (a random sample beyond this, every segment kept visible).
 MAP_SAMPLE = 5000
@@ -55,13 +54,6 @@ def _effect(v: float, kind: str) -> str:
     if v != v:
         return "–"
     return f"{v * 100:+.0f} pts" if kind == "category" else f"d = {v:+.2f}"
-
-
-def _stem(name: str) -> str:
-    """File-name stem of a dataset name such as 'Sample customers (customers.csv)'."""
-    inner = name.rsplit("(", 1)[-1].rstrip(")") if name.endswith(")") else name
-    stem = PurePath(inner).stem or "data"
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)
 
 
 st.title("Segments")
@@ -354,7 +346,7 @@ min_p = g2.slider(
 )  # fmt: skip
 qualify = int(target_mask(seg, target, min_p).sum())
 g3.metric("Customers who qualify", f"{qualify:,}")
-stem = _stem(fit.extra.get("dataset", ds.name))
+stem = file_stem(fit.extra.get("dataset", ds.name))
 st.download_button(
     f"Download these {qualify:,} customers (CSV)",
     data=lambda seg=seg, target=target, min_p=min_p: to_csv_bytes(target_rows(seg, target, min_p)),
