@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
@@ -449,6 +449,24 @@ class Preparer:
             out[c] = [cats[int(a)] for a in block.argmax(axis=1)]
             j += len(cats)
         return pd.DataFrame(out, columns=self.numeric + self.categorical)
+
+    def numeric_only(self) -> Preparer:
+        """The same fitted preparation restricted to the numeric columns, which are the
+        leading ``len(numeric)`` columns of the prepared matrix."""
+        return replace(
+            self,
+            columns=[c for c in self.columns if c in self.numeric],
+            numeric=list(self.numeric),
+            categorical=[],
+            feature_names=list(self.numeric),
+            fill={c: self.fill[c] for c in self.numeric},
+            imputed={c: self.imputed[c] for c in self.numeric if c in self.imputed},
+            categories={},
+            log_columns=list(self.log_columns),
+            center=dict(self.center),
+            scale=dict(self.scale),
+            warnings=list(self.warnings),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe description (used by model files)."""

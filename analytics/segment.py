@@ -400,7 +400,9 @@ def prepare_for_method(
     notes: list[str] = []
     if method == "gmm" and preparer.categorical and preparer.numeric:
         left_out = list(preparer.categorical)
-        X, preparer = prepare(_as_frame(df), preparer.numeric, options)
+        # Numeric features lead the prepared matrix: keep that block, no second preparation.
+        preparer = preparer.numeric_only()
+        X = np.ascontiguousarray(X[:, : len(preparer.numeric)])
         notes.append(
             "Gaussian mixtures describe numeric columns only, so the categories "
             + ", ".join(f"'{c}'" for c in left_out)

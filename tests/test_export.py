@@ -147,3 +147,21 @@ def test_round_trip_through_read_table(df):
 def test_every_formula_prefix_is_neutralised(value):
     text = to_csv_bytes(pd.DataFrame({"id": [1], "t": [value]})).decode()
     assert "'" + value in text
+
+
+def test_big_tables_written_in_two_halves_keep_every_row_in_order():
+    n = 250_001  # above the size where the two halves are written on two threads
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(
+        {
+            "id": [f"c{i}" for i in range(n)],
+            "x": rng.normal(size=n),
+            "k": np.arange(n),
+        }
+    )
+    data = to_csv_bytes(df)
+    assert data.count(b'"id"') == 1  # one header
+    back = read_table(data)
+    assert back["id"].tolist() == df["id"].tolist()
+    np.testing.assert_array_equal(back["x"].to_numpy(), df["x"].to_numpy())
+    np.testing.assert_array_equal(back["k"].to_numpy(), df["k"].to_numpy())
