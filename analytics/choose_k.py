@@ -40,6 +40,7 @@ from sklearn.utils import check_random_state
 
 from analytics._threads import blas_single
 from analytics.errors import InputError, ModelError
+from analytics.gmm_em import log_gaussian_prob
 from analytics.segment import (
     COVARIANCE_TYPES,
     MAX_K,
@@ -529,39 +530,10 @@ def _init_from_labels(
 
 
 def _weighted_log_prob(Xb: np.ndarray, model: GaussianMixture, cov: str) -> np.ndarray:
-    """log(weight_j) + log N(x | mean_j, cov_j) for a block of rows, shape (rows, k).
-
-    The same quantities as scikit-learn's ``_estimate_weighted_log_prob``, but the
-    full-covariance case is one matrix product against every component's Cholesky
-    factor side by side (instead of a Python loop over components), which is what
-    makes scoring every fitted mixture on every row cheap.
-    """
-    k, d = model.means_.shape
-    mu, pc = model.means_, model.precisions_cholesky_
-    if cov == "full":
-        # y_j = (x - mu_j) @ L_j for all j at once: X @ [L_1 .. L_k] - [mu_j @ L_j].
-        L = pc.transpose(1, 0, 2).reshape(d, k * d)
-        shift = np.einsum("kd,kde->ke", mu, pc).reshape(k * d)
-        y = Xb @ L
-        y -= shift
-        y *= y
-        maha = y.reshape(len(Xb), k, d).sum(axis=2)
-        log_det = np.log(np.diagonal(pc, axis1=1, axis2=2)).sum(axis=1)
-    elif cov == "tied":
-        y = Xb @ pc
-        y = y[:, None, :] - (mu @ pc)[None, :, :]
-        maha = np.einsum("nkd,nkd->nk", y, y)
-        log_det = np.full(k, np.log(np.diag(pc)).sum())
-    elif cov == "diag":
-        prec = pc**2
-        maha = (Xb * Xb) @ prec.T - 2.0 * (Xb @ (mu * prec).T) + (mu**2 * prec).sum(axis=1)
-        log_det = np.log(pc).sum(axis=1)
-    else:
-        prec = pc**2
-        x2 = np.einsum("ij,ij->i", Xb, Xb)
-        maha = x2[:, None] * prec[None, :] - 2.0 * (Xb @ mu.T) * prec + (mu**2).sum(axis=1) * prec
-        log_det = d * np.log(pc)
-    return -0.5 * (d * np.log(2 * np.pi) + maha) + log_det + np.log(model.weights_)
+    """log(weight_j) + log N(x | mean_j, cov_j) for a block of rows, shape (rows, k)."""
+    return log_gaussian_prob(Xb, model.means_, model.precisions_cholesky_, cov) + np.log(
+        model.weights_
+    )
 
 
 def _score_all(

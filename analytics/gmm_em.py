@@ -49,27 +49,40 @@ def precision_cholesky(cov: np.ndarray, cov_type: str) -> np.ndarray:
 def log_gaussian_prob(
     X: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, cov_type: str
 ) -> np.ndarray:
-    """log N(x | mu_j, Sigma_j), shape (n, k); scikit-learn's ``_estimate_log_gaussian_prob``."""
+    """log N(x | mu_j, Sigma_j), shape (n, k), from the precisions' Cholesky factors.
+
+    The quantity scikit-learn's ``_estimate_log_gaussian_prob`` computes. For full
+    covariances all components come from one matrix product per row block: with L_j
+    the factor of component j, ``|(x - mu_j) L_j|^2 = |x L_j - mu_j L_j|^2`` and the
+    ``x L_j`` for every j are ``X @ [L_1 .. L_k]`` (rather than k separate products);
+    blocks keep that (rows, k * d) temporary small.
+    """
     n, p = X.shape
     k = means.shape[0]
     if cov_type == "full":
-        log_det = np.sum(np.log(prec_chol.reshape(k, -1)[:, :: p + 1]), axis=1)
+        log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
+        stacked = prec_chol.transpose(1, 0, 2).reshape(p, k * p)
+        shift = np.einsum("kd,kde->ke", means, prec_chol).reshape(k * p)
+        log_prob = np.empty((n, k))
+        rows = max(256, 2_000_000 // max(1, k * p))
+        for start in range(0, n, rows):
+            y = X[start : start + rows] @ stacked
+            y -= shift
+            y *= y
+            log_prob[start : start + rows] = y.reshape(len(y), k, p).sum(axis=2)
     elif cov_type == "tied":
         log_det = np.sum(np.log(np.diag(prec_chol)))
+        log_prob = np.empty((n, k))
+        xp = X @ prec_chol  # (n, p), shared by every component
+        for j in range(k):
+            y = xp - means[j] @ prec_chol
+            log_prob[:, j] = np.einsum("ij,ij->i", y, y)
     elif cov_type == "diag":
         log_det = np.sum(np.log(prec_chol), axis=1)
-    else:
-        log_det = p * np.log(prec_chol)
-    if cov_type in ("full", "tied"):
-        log_prob = np.empty((n, k))
-        for j in range(k):
-            pc = prec_chol[j] if cov_type == "full" else prec_chol
-            y = (X @ pc) - (means[j] @ pc)
-            log_prob[:, j] = np.sum(np.square(y), axis=1)
-    elif cov_type == "diag":
         prec = prec_chol**2
         log_prob = np.sum(means**2 * prec, axis=1) - 2.0 * (X @ (means * prec).T) + (X**2 @ prec.T)
     else:
+        log_det = p * np.log(prec_chol)
         prec = prec_chol**2
         row_sq = np.einsum("ij,ij->i", X, X)
         log_prob = (
