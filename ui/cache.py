@@ -18,12 +18,17 @@ from analytics import profile_columns
 from analytics.io import read_table_with_report
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
-def read_table_cached(key: str, name: str, _data: bytes) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read a CSV by content key; returns the frame and the read report as a dict."""
-    df, report = read_table_with_report(_data, filename=name)
+def read_table_report(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read CSV bytes; returns the frame and the read report as a dict (not cached)."""
+    df, report = read_table_with_report(data, filename=name)
     rep = asdict(report) if is_dataclass(report) else dict(report)
     return df, rep
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def read_table_cached(key: str, name: str, _data: bytes) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """:func:`read_table_report` cached by content key (used for the bundled sample)."""
+    return read_table_report(_data, name)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

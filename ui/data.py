@@ -55,9 +55,18 @@ class FitResult:
 
 
 def load_bytes(data: bytes, name: str, is_sample: bool = False) -> Dataset:
-    """Read uploaded bytes into a Dataset (cached by content); raises InputError."""
+    """Read CSV bytes into a Dataset; raises InputError.
+
+    The bundled sample is read once per server (cached by content). Uploads are read
+    straight into this session: a cached copy would hold every uploaded table a
+    second time (a few hundred MB each at a million rows, times every user) and
+    pickling it costs about a second, to save a re-read that analysts rarely need.
+    """
     key = sha256(data)
-    df, report = cache.read_table_cached(key, name, data)
+    if is_sample:
+        df, report = cache.read_table_cached(key, name, data)
+    else:
+        df, report = cache.read_table_report(data, name)
     return Dataset(name=name, key=key, df=df, report=report, is_sample=is_sample)
 
 
