@@ -283,6 +283,7 @@ def segment(
     columns: Sequence[str] | None = None,
     random_state: int = 0,
     progress: Progress | None = None,
+    roles: dict[str, str] | None = None,
     **params: Any,
 ) -> Segmentation:
     """Segment the rows of ``df`` into ``k`` groups.
@@ -295,6 +296,7 @@ def segment(
     columns : feature columns; default: the numeric and categorical ones
     random_state : seed for every random choice
     progress : optional callback ``(fraction, text)`` for long fits
+    roles : column roles from an earlier ``profile_columns(df)`` (skips re-profiling)
     **params : preparation (``scaling``, ``log_transform``, ``impute``) and model
         settings (k-means: ``n_init, max_iter, tol``; FCM: ``m, tol, max_iter,
         dtype``; GMM: ``covariance_type, n_init, max_iter, reg_covar, tol,
@@ -308,7 +310,7 @@ def segment(
     progress = progress or _no_progress
     prep_opts, model_params = _split_params(method, params)
     progress(0.05, "Preparing features")
-    X, preparer, described, fit_warnings = prepare_for_method(df, method, columns, prep_opts)
+    X, preparer, described, fit_warnings = prepare_for_method(df, method, columns, prep_opts, roles)
     k = check_k(k, X)
     progress(0.15, f"Fitting {METHOD_NAMES[method]} with {k} segments")
     summary: dict[str, Any] = {
@@ -382,6 +384,7 @@ def prepare_for_method(
     method: str,
     columns: Sequence[str] | None,
     options: PrepOptions,
+    roles: dict[str, str] | None = None,
 ) -> tuple[np.ndarray, Preparer, Preparer, list[str]]:
     """Prepare ``df`` the way ``method`` models it.
 
@@ -395,7 +398,7 @@ def prepare_for_method(
     X : ndarray (n, p) for the model; preparer : its Preparer; described : the
     Preparer of every chosen column; warnings : plain sentences
     """
-    X, preparer = prepare(_as_frame(df), columns, options)
+    X, preparer = prepare(_as_frame(df), columns, options, roles)
     described = preparer
     notes: list[str] = []
     if method == "gmm" and preparer.categorical and preparer.numeric:

@@ -489,3 +489,26 @@ def test_gmm_leaves_categories_out_of_the_mixture_with_a_warning() -> None:
     assert (seg.proba.max(axis=1) < 0.9).mean() > 0.05
     # k-means keeps the categories as features.
     assert segment(df, "kmeans", 2).preparer.categorical == ["channel"]
+
+
+def test_roles_from_an_earlier_profile_give_the_same_segmentation() -> None:
+    from analytics import profile_columns
+
+    rng = np.random.default_rng(8)
+    df = pd.DataFrame(
+        {
+            "spend": rng.gamma(2.0, 30.0, 300),
+            "visits": rng.integers(0, 20, 300),
+            "region": rng.integers(1, 4, 300),  # a 1..3 code: a category when chosen
+        }
+    )
+    prof = profile_columns(df)
+    known = dict(zip(prof["column"], prof["role"], strict=True))
+    cols = ["spend", "visits", "region"]
+    a = segment(df, "kmeans", 3, columns=cols)
+    b = segment(df, "kmeans", 3, columns=cols, roles=known)
+    assert b.preparer.categorical == a.preparer.categorical == ["region"]
+    np.testing.assert_array_equal(a.labels, b.labels)
+    # Only some roles known: the rest are profiled on the spot.
+    c = segment(df, "kmeans", 3, columns=cols, roles={"spend": "numeric"})
+    np.testing.assert_array_equal(a.labels, c.labels)

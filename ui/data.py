@@ -110,6 +110,13 @@ def features() -> list[str]:
     return list(chosen)
 
 
+def roles() -> dict[str, str]:
+    """Role of every profiled column of the current table (from the cached profile)."""
+    ds = ensure_dataset()
+    prof = cache.profile_cached(ds.key, ds.df)
+    return dict(zip(prof["column"], prof["role"], strict=True))
+
+
 def prep_options() -> dict[str, Any]:
     """Preparation choices as keyword arguments for analytics functions."""
     p = dict(st.session_state[PREP])

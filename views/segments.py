@@ -32,6 +32,7 @@ from ui.data import (
     features,
     inputs_key,
     prep_options,
+    roles,
 )
 from ui.score import render_model_download, render_score_section
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
@@ -152,6 +153,7 @@ if st.button("Fit", type="primary", disabled=not feats, key="seg_fit"):
                 columns=feats,
                 random_state=int(seed),
                 progress=lambda frac, text: bar.progress(min(max(frac, 0.0), 1.0), text=text),
+                roles=roles(),
                 **prep_options(),
                 **method_params,
             )
