@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from scipy import linalg
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
 
-# 32k rows x 8 components x 8 bytes = 2 MB per (block, k) temporary.
-BLOCK_ROWS = 32_768
+# 16k rows x 8 components x 10 features x 8 bytes = 10 MB for the largest per-block
+# temporary (the weighted rows of every component for the full-covariance scatter).
+BLOCK_ROWS = 16_384
 
 
 def _blocks(n: int, size: int = BLOCK_ROWS):
@@ -176,22 +178,7 @@ def blocked_em(
     gm.converged_ = False
     it = 0
     for it in range(1, max_iter + 1):
-        nk = np.zeros(k)
-        sx = np.zeros((k, d))
-        sxx = np.zeros(second)
-        total = 0.0
-        for sl in _blocks(n):
-            xb = X[sl]
-            log_r, lse = log_resp_block(xb, gm)
-            r = np.exp(log_r, out=log_r)
-            total += float(lse.sum())
-            nk += r.sum(axis=0)
-            sx += r.T @ xb
-            if len(second) == 3:
-                for j in range(k):
-                    sxx[j] += (xb * r[:, j : j + 1]).T @ xb
-            else:
-                sxx += r.T @ (xb * xb)
+        nk, sx, sxx, total = _sufficient_stats(X, gm, second)
         ll = total / n
         if progress is not None:
             progress(it, ll)
@@ -209,6 +196,44 @@ def blocked_em(
     return gm
 
 
+def _stats_of_blocks(
+    X: np.ndarray, gm: GaussianMixture, second: tuple[int, ...], slices: list[slice]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """N_k (k,), sum r x (k, d), sum r x x^T (``second``) and the log-likelihood of
+    the rows in ``slices`` under ``gm``."""
+    k, d = gm.means_.shape
+    nk, sx, sxx, total = np.zeros(k), np.zeros((k, d)), np.zeros(second), 0.0
+    for sl in slices:
+        xb = X[sl]
+        log_r, lse = log_resp_block(xb, gm)
+        r = np.exp(log_r, out=log_r)
+        total += float(lse.sum())
+        nk += r.sum(axis=0)
+        sx += r.T @ xb
+        if len(second) == 3:
+            # Every component's weighted scatter in one product: (b, k*d).T @ (b, d).
+            rx = (r[:, :, None] * xb[:, None, :]).reshape(len(xb), k * d)
+            sxx += (rx.T @ xb).reshape(k, d, d)
+        else:
+            sxx += r.T @ (xb * xb)
+    return nk, sx, sxx, total
+
+
+def _sufficient_stats(
+    X: np.ndarray, gm: GaussianMixture, second: tuple[int, ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """E-step sums over all rows; big tables are split between two threads (numpy
+    releases the GIL in these products, so both cores work) and the sums added."""
+    slices = list(_blocks(X.shape[0]))
+    if len(slices) < 4:
+        return _stats_of_blocks(X, gm, second, slices)
+    halves = [slices[0::2], slices[1::2]]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        parts = list(pool.map(lambda sl: _stats_of_blocks(X, gm, second, sl), halves))
+    (n1, s1, q1, t1), (n2, s2, q2, t2) = parts
+    return n1 + n2, s1 + s2, q1 + q2, t1 + t2
+
+
 def posteriors(
     X: np.ndarray, gm: GaussianMixture, order: np.ndarray | None = None
 ) -> tuple[np.ndarray, float]:
@@ -217,10 +242,19 @@ def posteriors(
     n = X.shape[0]
     k = gm.means_.shape[0]
     out = np.empty((n, k))
-    total = 0.0
-    for sl in _blocks(n):
-        log_r, lse = log_resp_block(X[sl], gm)
-        np.exp(log_r, out=log_r)
-        out[sl] = log_r if order is None else log_r[:, order]
-        total += float(lse.sum())
-    return out, total
+
+    def fill(slices: list[slice]) -> float:
+        total = 0.0
+        for sl in slices:
+            log_r, lse = log_resp_block(X[sl], gm)
+            np.exp(log_r, out=log_r)
+            out[sl] = log_r if order is None else log_r[:, order]
+            total += float(lse.sum())
+        return total
+
+    slices = list(_blocks(n))
+    if len(slices) < 4:
+        return out, fill(slices)
+    with ThreadPoolExecutor(max_workers=2) as pool:  # disjoint rows: safe to share `out`
+        totals = list(pool.map(fill, [slices[0::2], slices[1::2]]))
+    return out, float(sum(totals))

@@ -15,8 +15,8 @@ from analytics.prepare import prepare
 
 @pytest.fixture(scope="module")
 def X() -> np.ndarray:
-    # More rows than one block, so the block sums are really exercised.
-    data, _ = make_blobs(BLOCK_ROWS + 5_000, n_features=3, centers=3, random_state=4)
+    # More than four blocks, so the block sums and the two-thread split are exercised.
+    data, _ = make_blobs(4 * BLOCK_ROWS + 5_000, n_features=3, centers=3, random_state=4)
     return data
 
 
