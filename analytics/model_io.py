@@ -330,11 +330,11 @@ def load_model(source: str | os.PathLike[str] | bytes | IO[bytes]) -> SegmentMod
 def align_categories(df: pd.DataFrame, model: SegmentModel) -> tuple[pd.DataFrame, dict[str, int]]:
     """Match category values written as numbers differently (``1`` vs ``1.0``) to the model's.
 
-    A code column read with a gap becomes floats (``"1.0"``) while the model learned
-    ``"1"`` (or the other way round); without this such rows would count as unseen
-    categories. Returns the frame (a copy if anything changed) and, per categorical
-    column, how many rows still hold a value the model never saw (such rows get no
-    category: an all-zero one-hot row).
+    Scoring itself already matches codes by value (``Preparer`` does); this rewrites
+    the values shown and exported to the model's spelling and reports the rest.
+    Returns the frame (a copy if anything changed) and, per categorical column, how
+    many rows hold a value the model never saw (such rows get no category: an
+    all-zero one-hot row).
     """
     unseen_counts: dict[str, int] = {}
     out = df

@@ -164,6 +164,14 @@ def _category_labels(s: pd.Series) -> pd.Series:
     return s.astype("string")
 
 
+def _category_key(label: str) -> str:
+    """The value a category label stands for: numbers compare as numbers, text trimmed."""
+    try:
+        return repr(float(label))
+    except ValueError:
+        return label.strip()
+
+
 def _leading_zero(s: pd.Series) -> bool:
     if pd.api.types.is_numeric_dtype(s):
         return False
@@ -407,10 +415,7 @@ class Preparer:
             X[:, j] /= self.scale[c]
         j = len(self.numeric)
         for c in self.categorical:
-            # get_indexer gives -1 for unseen labels; pd.Categorical warns (pandas 4 will raise).
-            codes = pd.Index(self.categories[c], dtype="string").get_indexer(
-                _category_labels(df[c]).fillna(self.fill[c])
-            )
+            codes = self._category_codes(c, _category_labels(df[c]).fillna(self.fill[c]))
             block = X[:, j : j + len(self.categories[c])]
             block[:] = 0.0
             seen = codes >= 0  # unseen labels (code -1) get an all-zero one-hot row
@@ -425,6 +430,23 @@ class Preparer:
                 code="overflow",
             )
         return X
+
+    def _category_codes(self, c: str, labels: pd.Series) -> np.ndarray:
+        """Index of each label in ``categories[c]``, -1 for a label never seen in training.
+
+        Labels are matched by value, so a code written ``1``, ``1.0`` or ``" 1"`` (a new
+        file with gaps, or read as text) is the same category as the ``1`` learned.
+        Done on the distinct labels (a category column has few), then spread to rows.
+        """
+        exact = {v: i for i, v in enumerate(self.categories[c])}
+        by_value: dict[str, int] = {}
+        for v, i in exact.items():
+            by_value.setdefault(_category_key(v), i)
+        codes, uniques = pd.factorize(labels)
+        lookup = np.array(
+            [exact.get(str(u), by_value.get(_category_key(str(u)), -1)) for u in uniques] + [-1]
+        )
+        return lookup[codes]  # factorize's -1 (missing) picks the trailing -1
 
     def fit_transform(self, df: pd.DataFrame, roles: dict[str, str] | None = None) -> np.ndarray:
         """Fit on ``df`` and return its prepared matrix, shape (n_rows, n_features)."""

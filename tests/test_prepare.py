@@ -378,3 +378,13 @@ def test_integer_codes_read_back_as_floats_match_their_category() -> None:
     onehot = Xn[:, len(prep.numeric) :]
     assert onehot.sum(axis=1).tolist() == [1.0, 1.0, 1.0, 1.0]  # no row left as "unseen"
     assert onehot[0].tolist() == X[0, len(prep.numeric) :].tolist()
+
+
+def test_category_codes_written_as_text_numbers_match_their_category() -> None:
+    """A new file read as text ('1.0', ' 2') still scores codes learned as 1, 2, 3."""
+    train = pd.DataFrame({"region": [1, 2, 3] * 20, "spend": np.arange(60.0)})
+    X, prep = prepare(train, ["region", "spend"])
+    new = pd.DataFrame({"region": ["1.0", " 2", "3", "9"], "spend": [1.0, 2.0, 3.0, 4.0]})
+    onehot = prep.transform(new)[:, len(prep.numeric) :]
+    assert onehot.argmax(axis=1)[:3].tolist() == [0, 1, 2]
+    assert onehot.sum(axis=1).tolist() == [1.0, 1.0, 1.0, 0.0]  # 9 was never seen
