@@ -430,57 +430,43 @@ def _ordered_labels(raw: np.ndarray, k: int) -> np.ndarray:
 # ----------------------------------------------------------------------------- fitting
 
 
-def _sweep_kmeans(X, ks, seed, p, progress, should_stop, notes):
-    rows, labels, done = {}, {}, []
-    unconverged = []
+def _kmeans_row(X: np.ndarray, model: Any, summary: dict[str, Any]) -> dict[str, float]:
+    raw = model.labels_
+    several = len(np.unique(raw)) > 1
+    return {
+        "inertia": float(model.inertia_),
+        "calinski_harabasz": float(calinski_harabasz_score(X, raw)) if several else np.nan,
+        "davies_bouldin": float(davies_bouldin_score(X, raw)) if several else np.nan,
+    }
+
+
+def _fcm_row(X: np.ndarray, model: Any, summary: dict[str, Any]) -> dict[str, float]:
+    keys = ("partition_coefficient", "partition_entropy", "xie_beni", "objective")
+    return {key: summary[key] for key in keys}
+
+
+def _sweep_hard(method, X, ks, seed, p, progress, should_stop, notes):
+    """Fit k-means or FCM at every k (until stopped); criteria rows, ordered labels, ks done."""
+    fit, score, name = {
+        "kmeans": (_fit_kmeans, _kmeans_row, "k-means"),
+        "fcm": (_fit_fcm, _fcm_row, "Fuzzy c-means"),
+    }[method]
+    rows, labels, done, unconverged = {}, {}, [], []
     for i, k in enumerate(ks):
         if should_stop():
             break
-        progress(i / len(ks) * 0.9, f"k-means with k = {k}")
+        progress(i / len(ks) * 0.9, f"{name} with k = {k}")
         summary: dict[str, Any] = {}
-        model, _ = _fit_kmeans(X, k, seed, p, summary)
+        model, _ = fit(X, k, seed, p, summary)
         if not summary["converged"]:
             unconverged.append(k)
-        raw = model.labels_
-        n_lab = len(np.unique(raw))
-        rows[k] = {
-            "inertia": float(model.inertia_),
-            "calinski_harabasz": float(calinski_harabasz_score(X, raw)) if n_lab > 1 else np.nan,
-            "davies_bouldin": float(davies_bouldin_score(X, raw)) if n_lab > 1 else np.nan,
-        }
-        labels[k] = _ordered_labels(raw, k)
-        done.append(k)
-    if unconverged:
-        notes.append(
-            f"k-means did not converge within {p['max_iter']} iterations for k = "
-            f"{_list(unconverged)}."
-        )
-    return rows, labels, done
-
-
-def _sweep_fcm(X, ks, seed, p, progress, should_stop, notes):
-    rows, labels, done = {}, {}, []
-    unconverged = []
-    for i, k in enumerate(ks):
-        if should_stop():
-            break
-        progress(i / len(ks) * 0.9, f"Fuzzy c-means with k = {k}")
-        summary: dict[str, Any] = {}
-        model, _ = _fit_fcm(X, k, seed, p, summary)
-        if not summary["converged"]:
-            unconverged.append(k)
-        rows[k] = {
-            "partition_coefficient": summary["partition_coefficient"],
-            "partition_entropy": summary["partition_entropy"],
-            "xie_beni": summary["xie_beni"],
-            "objective": summary["objective"],
-        }
+        rows[k] = score(X, model, summary)
         labels[k] = _ordered_labels(model.labels_, k)
         done.append(k)
-        del model  # holds an (n, k) membership matrix
+        del model  # FCM's holds an (n, k) membership matrix
     if unconverged:
         notes.append(
-            f"Fuzzy c-means did not converge within {p['max_iter']} iterations for k = "
+            f"{name} did not converge within {p['max_iter']} iterations for k = "
             f"{_list(unconverged)}."
         )
     return rows, labels, done
@@ -897,12 +883,12 @@ def sweep_k(
     models: dict[tuple[int, str], GaussianMixture] = {}
     with blas_single():
         if method == "kmeans":
-            rows, labels, done = _sweep_kmeans(
-                X, ks_list, random_state, p, progress, should_stop, notes
+            rows, labels, done = _sweep_hard(
+                "kmeans", X, ks_list, random_state, p, progress, should_stop, notes
             )
         elif method == "fcm":
-            rows, labels, done = _sweep_fcm(
-                X, ks_list, random_state, p, progress, should_stop, notes
+            rows, labels, done = _sweep_hard(
+                "fcm", X, ks_list, random_state, p, progress, should_stop, notes
             )
         else:
             rows, labels, models, done = _sweep_gmm(
