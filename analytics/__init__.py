@@ -10,42 +10,103 @@ layer over it. Example::
     seg = segment(df, "gmm", 4)
     seg.table()            # every input row and column + segment + probabilities
     to_csv_bytes(seg.table())
+
+Layout: ``io/`` (sniff, read, export), ``prepare`` (column roles, preparation),
+``model/`` (the Gaussian and distance kernels, FCM, blocked EM, fitting and the one
+``SegmentModel`` scorer), ``studies/`` (choosing k, anomalies, synthetic data,
+profiles, images), ``charts/`` (Plotly figure builders), ``cli/`` (the command line).
+
+Names are imported lazily (PEP 562), so ``python -m analytics --help`` does not load
+scikit-learn, SciPy or Plotly.
 """
 
-from analytics.anomaly import anomaly_scores
-from analytics.dask_scoring import score_dask
-from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
-from analytics.fcm import FuzzyCMeans
-from analytics.image import ImageSegmentation, load_image, segment_image
-from analytics.io import ReadReport, read_table, read_table_with_report, to_csv_bytes
-from analytics.model_io import SegmentModel, load_model
-from analytics.prepare import Preparer, PrepOptions, prepare, profile_columns
-from analytics.segment import Segmentation, segment
-from analytics.synthetic import sample_synthetic
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    "ColumnError": "analytics.errors",
+    "DataWarning": "analytics.errors",
+    "FileFormatError": "analytics.errors",
+    "InputError": "analytics.errors",
+    "ModelError": "analytics.errors",
+    "ReadReport": "analytics.io",
+    "read_table": "analytics.io",
+    "read_table_with_report": "analytics.io",
+    "to_csv_bytes": "analytics.io",
+    "Preparer": "analytics.preparation",
+    "PrepOptions": "analytics.preparation",
+    "prepare": "analytics.preparation",
+    "profile_columns": "analytics.preparation",
+    "FuzzyCMeans": "analytics.model.fcm",
+    "Segmentation": "analytics.model.fit",
+    "segment": "analytics.model.fit",
+    "SegmentModel": "analytics.model.segment_model",
+    "load_model": "analytics.model.segment_model",
+    "score_dask": "analytics.model.dask",
+    "KSweep": "analytics.studies.choose_k",
+    "sweep_k": "analytics.studies.choose_k",
+    "anomaly_scores": "analytics.studies.anomaly",
+    "sample_synthetic": "analytics.studies.synthetic",
+    "ImageSegmentation": "analytics.studies.image",
+    "load_image": "analytics.studies.image",
+    "segment_image": "analytics.studies.image",
+}
 
 __all__ = [
     "ColumnError",
     "DataWarning",
     "FileFormatError",
     "FuzzyCMeans",
+    "ImageSegmentation",
     "InputError",
+    "KSweep",
     "ModelError",
     "PrepOptions",
     "Preparer",
+    "ReadReport",
+    "SegmentModel",
     "Segmentation",
     "anomaly_scores",
+    "load_image",
+    "load_model",
     "prepare",
     "profile_columns",
-    "sample_synthetic",
-    "segment",
-    "SegmentModel",
-    "load_model",
-    "score_dask",
-    "ImageSegmentation",
-    "load_image",
-    "segment_image",
-    "ReadReport",
     "read_table",
     "read_table_with_report",
+    "sample_synthetic",
+    "score_dask",
+    "segment",
+    "segment_image",
+    "sweep_k",
     "to_csv_bytes",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'analytics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
+    from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
+    from analytics.io import ReadReport, read_table, read_table_with_report, to_csv_bytes
+    from analytics.model.dask import score_dask
+    from analytics.model.fcm import FuzzyCMeans
+    from analytics.model.fit import Segmentation, segment
+    from analytics.model.segment_model import SegmentModel, load_model
+    from analytics.preparation import Preparer, PrepOptions, prepare, profile_columns
+    from analytics.studies.anomaly import anomaly_scores
+    from analytics.studies.choose_k import KSweep, sweep_k
+    from analytics.studies.image import ImageSegmentation, load_image, segment_image
+    from analytics.studies.synthetic import sample_synthetic

@@ -1,5 +1,5 @@
-"""``python -m analytics fit|score``: see :mod:`analytics.cli` (``--help`` documents both)."""
+"""``python -m analytics fit|score``: see :mod:`analytics.cli.main` (``--help`` documents both)."""
 
-from analytics.cli import main
+from analytics.cli.main import main
 
 raise SystemExit(main())

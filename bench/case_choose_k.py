@@ -16,9 +16,9 @@ from sklearn.datasets import make_blobs
 from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
 from sklearn.mixture import GaussianMixture
 
-from analytics._threads import blas_single
-from analytics.choose_k import SILHOUETTE_EXACT_MAX, sweep_k
-from analytics.prepare import prepare
+from analytics.parallel import blas_single
+from analytics.preparation import prepare
+from analytics.studies.choose_k import SILHOUETTE_EXACT_MAX, sweep_k
 from bench.common import measure, row
 
 KS = range(2, 11)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.datasets import make_blobs
 
-from analytics.fcm import FuzzyCMeans
+from analytics.model.fcm import FuzzyCMeans
 from bench.common import measure, row
 
 

@@ -15,7 +15,7 @@ from sklearn.cluster import KMeans
 from sklearn.datasets import load_sample_image
 from sklearn.metrics import adjusted_rand_score
 
-from analytics.image import segment_image
+from analytics.studies.image import segment_image
 from bench.common import measure, row
 
 

@@ -7,7 +7,7 @@ from sklearn.datasets import make_blobs
 from sklearn.mixture import GaussianMixture
 
 from analytics import segment
-from analytics.prepare import prepare
+from analytics.preparation import prepare
 from bench.common import measure, row
 
 

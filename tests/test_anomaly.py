@@ -11,7 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.special import logsumexp
 
-from analytics.anomaly import (
+from analytics.charts.anomaly import anomaly_map, density_histogram
+from analytics.errors import InputError
+from analytics.model.fit import COVARIANCE_TYPES, segment
+from analytics.studies.anomaly import (
     AnomalyResult,
     anomaly_scores,
     component_log_prob,
@@ -20,9 +23,6 @@ from analytics.anomaly import (
     flag_lowest,
     small_components,
 )
-from analytics.charts_anomaly import anomaly_map, density_histogram
-from analytics.errors import InputError
-from analytics.segment import COVARIANCE_TYPES, segment
 
 FAST = {"n_init": 1}
 

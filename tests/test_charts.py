@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 import pytest
 
 from analytics import segment
-from analytics.charts import (
+from analytics.charts.segments import (
     SEGMENT_COLOURS,
     profile_heatmap_figure,
     segment_colour,
@@ -16,7 +16,7 @@ from analytics.charts import (
     sizes_figure,
     top_probability_figure,
 )
-from analytics.profiles import ambiguous_rows, feature_profile, projection_2d
+from analytics.studies.profiles import ambiguous_rows, feature_profile, projection_2d
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from analytics import segment_image
-from analytics.charts_image import (
+from analytics.charts.image import (
     downscale,
     hex_colour,
     image_figure,

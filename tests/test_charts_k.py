@@ -9,14 +9,14 @@ import pytest
 from sklearn.datasets import make_blobs
 
 from analytics import InputError
-from analytics.charts_k import (
+from analytics.charts.choose_k import (
     bic_figure,
     elbow_figure,
     fcm_indices_figure,
     silhouette_figure,
     silhouette_rows_figure,
 )
-from analytics.choose_k import sweep_k
+from analytics.studies.choose_k import sweep_k
 
 
 @pytest.fixture(scope="module")

@@ -15,9 +15,9 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-import analytics.choose_k as ck
+import analytics.studies.choose_k as ck
 from analytics import InputError, segment
-from analytics.choose_k import KSweep, knee_point, silhouette_values, stability, sweep_k
+from analytics.studies.choose_k import KSweep, knee_point, silhouette_values, stability, sweep_k
 
 KS = range(2, 8)
 

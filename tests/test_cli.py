@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from analytics import load_model
-from analytics.cli import main
+from analytics.cli.main import main
 from analytics.io import read_table
 from tests.browser_support import ROOT
 from ui.data import SAMPLE_PATH

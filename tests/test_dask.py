@@ -12,7 +12,7 @@ distributed = pytest.importorskip("dask.distributed")
 from analytics import InputError, load_model, score_dask, segment  # noqa: E402
 from analytics.errors import ColumnError  # noqa: E402
 from analytics.io import read_table  # noqa: E402
-from analytics.model_io import model_bytes  # noqa: E402
+from analytics.model.segment_model import model_bytes  # noqa: E402
 from ui.data import SAMPLE_PATH  # noqa: E402
 
 

@@ -9,8 +9,8 @@ from sklearn.datasets import make_blobs
 from sklearn.mixture import GaussianMixture
 
 from analytics import segment
-from analytics.gmm_em import BLOCK_ROWS, blocked_em, posteriors
-from analytics.prepare import prepare
+from analytics.model.em import BLOCK_ROWS, blocked_em, posteriors
+from analytics.preparation import prepare
 
 
 @pytest.fixture(scope="module")

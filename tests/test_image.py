@@ -1,4 +1,4 @@
-"""Tests for analytics.image: loading awkward files and colour segmentation.
+"""Tests for analytics.studies.image: loading awkward files and colour segmentation.
 
 Every image is built in memory (Pillow or numpy) so the tests need no files and
 no network; scikit-learn's bundled sample photo is used as a real-world case.
@@ -20,7 +20,7 @@ from sklearn.cluster import KMeans
 from sklearn.metrics import adjusted_rand_score
 
 from analytics.errors import FileFormatError, InputError
-from analytics.image import (
+from analytics.studies.image import (
     _sample_indices,
     lab_to_rgb,
     load_image,

@@ -426,7 +426,7 @@ def _zero_field_oracle(buf: bytes, delim: str) -> bool:
     st.sampled_from([",", ";", "\t", "|"]),
 )
 def test_leading_zero_search_matches_the_regex_it_replaced(pieces, delim):
-    from analytics.io import _may_have_leading_zeros
+    from analytics.io.read import _may_have_leading_zeros
 
     buf = b"".join(pieces)
     assert _may_have_leading_zeros(buf, delim) == _zero_field_oracle(buf, delim)
@@ -465,7 +465,7 @@ def test_bad_row_far_down_a_path_is_reported(tmp_path):
 
 
 def test_file_changed_after_reading_gives_the_bytes_that_were_read(tmp_path, monkeypatch):
-    import analytics.io as io_module
+    import analytics.io.read as io_module
 
     path = tmp_path / "t.csv"
     path.write_bytes(b"a,b\n" + b"".join(b"%d,%d\n" % (i, i) for i in range(20000)))

@@ -14,10 +14,10 @@ from hypothesis import strategies as st
 
 import analytics
 from analytics import InputError, load_model, segment
-from analytics.charts_model import shares_figure
+from analytics.charts.model import shares_figure
 from analytics.errors import ColumnError
 from analytics.io import read_table
-from analytics.model_io import (
+from analytics.model.segment_model import (
     FORMAT,
     FORMAT_VERSION,
     SegmentModel,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics.profiles import target_mask
+from analytics.studies.profiles import target_mask
 from tests.apptest_support import open_page
 from ui.state import DATASET, PREP, SEGMENTATION
 

@@ -1,4 +1,4 @@
-"""Profiles, effect sizes, descriptions, targeting and 2-D projections (analytics.profiles)."""
+"""Profiles, effect sizes, descriptions, targeting and 2-D projections (analytics.studies.profiles)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.decomposition import PCA
 
 from analytics import InputError, segment
-from analytics.profiles import (
+from analytics.studies.profiles import (
     ambiguous_rows,
     centres_and_profiles,
     describe_segment,

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from sklearn.metrics import adjusted_rand_score
 
 from analytics import FuzzyCMeans, InputError, PrepOptions, prepare, segment
-from analytics.segment import COVARIANCE_TYPES, METHODS
+from analytics.model.fit import COVARIANCE_TYPES, METHODS
 
 FAST = settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Errors random data may legitimately cause; anything else (or a bare numpy error) fails.

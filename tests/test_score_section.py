@@ -10,7 +10,7 @@ from streamlit.testing.v1 import AppTest
 
 from analytics import segment
 from analytics.io import read_table
-from analytics.model_io import model_bytes, shares_comparison
+from analytics.model.segment_model import model_bytes, shares_comparison
 from ui.data import SAMPLE_PATH
 from ui.score import DATA_UPLOAD, MODEL_UPLOAD
 

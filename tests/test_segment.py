@@ -16,10 +16,10 @@ from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
 from analytics import InputError, segment
-from analytics.segment import COVARIANCE_TYPES, METHODS
+from analytics.model.fit import COVARIANCE_TYPES, METHODS
 
-# `analytics.segment` the attribute is the function; the module is needed for monkeypatching.
-seg_mod = importlib.import_module("analytics.segment")
+# `analytics.model.fit` the attribute is the function; the module is needed for monkeypatching.
+seg_mod = importlib.import_module("analytics.model.fit")
 
 
 def _blob_frame(

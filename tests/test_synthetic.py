@@ -6,15 +6,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.charts_synthetic import (
+from analytics.charts.synthetic import (
     correlation_heatmaps,
     distance_histogram,
     overlay_histograms,
     scatter_overlay,
 )
 from analytics.errors import InputError
-from analytics.segment import COVARIANCE_TYPES, segment
-from analytics.synthetic import (
+from analytics.model.fit import COVARIANCE_TYPES, segment
+from analytics.studies.synthetic import (
     MAX_ROWS,
     _draw,
     best_k_by_bic,

@@ -53,7 +53,7 @@ def segment_report_cached(key: str, _seg: Any) -> dict[str, Any]:
     ``key`` is the fit's ``FitResult.inputs_key`` (data, features, preparation and
     settings), which fixes the deterministic fit and therefore these results.
     """
-    from analytics import profiles
+    from analytics.studies import profiles
 
     means, z = profiles.feature_profile(_seg)
     effects = profiles.effect_sizes(_seg)
@@ -71,7 +71,7 @@ def segment_report_cached(key: str, _seg: Any) -> dict[str, Any]:
 @st.cache_data(max_entries=32, show_spinner=False)
 def projection_cached(key: str, x: str | None, y: str | None, sample: int, _seg: Any) -> Any:
     """2-D map data (PCA or two columns, GMM ellipses) of the fit ``key``."""
-    from analytics.profiles import projection_2d
+    from analytics.studies.profiles import projection_2d
 
     return projection_2d(_seg, x, y, sample=sample, random_state=0)
 
@@ -79,7 +79,7 @@ def projection_cached(key: str, x: str | None, y: str | None, sample: int, _seg:
 @st.cache_data(max_entries=16, show_spinner=False)
 def anomaly_map_cached(key: str, cutoff: float, max_points: int, _result: Any) -> Any:
     """2-D map figure of the anomaly fit ``key`` with the rows at or below ``cutoff`` marked."""
-    from analytics.charts_anomaly import anomaly_map
+    from analytics.charts.anomaly import anomaly_map
 
     scores = _result.scores
     return anomaly_map(
@@ -96,7 +96,7 @@ def synthetic_reports_cached(
     key: str, _real: pd.DataFrame, _synth: pd.DataFrame, _columns: list[str]
 ) -> dict[str, Any]:
     """Fidelity and privacy reports of the synthetic sample ``key`` against the real table."""
-    from analytics.synthetic import fidelity_report, privacy_report
+    from analytics.studies.synthetic import fidelity_report, privacy_report
 
     return {
         "fidelity": fidelity_report(_real, _synth, _columns),
@@ -116,12 +116,12 @@ def sweep_cached(
     _progress: Any = None,
     _should_stop: Any = None,
 ) -> Any:
-    """``analytics.choose_k.sweep_k`` for the inputs ``key`` (data, features, preparation).
+    """``analytics.studies.choose_k.sweep_k`` for the inputs ``key`` (data, features, preparation).
 
     A stopped (partial) sweep is returned too; the page clears that entry so the next
     run computes the whole sweep (``sweep_cached.clear(...)`` with the same arguments).
     """
-    from analytics.choose_k import sweep_k
+    from analytics.studies.choose_k import sweep_k
 
     return sweep_k(
         _df, list(ks), method, columns=_columns, random_state=seed, progress=_progress,
@@ -155,7 +155,7 @@ def display_image_cached(key: str, max_side: int, smooth: bool, _array: Any) -> 
 
     Returns the small array and the step (original pixels per drawn pixel).
     """
-    from analytics.charts_image import downscale
+    from analytics.charts.image import downscale
 
     return downscale(_array, max_side=max_side, smooth=smooth)
 
@@ -167,6 +167,6 @@ def soft_map_cached(key: str, segment: int, max_side: int, _seg: Any) -> tuple[A
     The map is computed on every pixel and only the small copy is kept, so the cache
     holds at most ``max_side`` x ``max_side`` floats per entry.
     """
-    from analytics.charts_image import downscale
+    from analytics.charts.image import downscale
 
     return downscale(_seg.soft_map(int(segment)), max_side=max_side)

@@ -15,16 +15,16 @@ import pandas as pd
 import streamlit as st
 
 from analytics import InputError
-from analytics.charts_model import shares_figure
+from analytics.charts.model import shares_figure
 from analytics.io import to_csv_bytes
-from analytics.model_io import (
+from analytics.model.fit import METHOD_NAMES
+from analytics.model.segment_model import (
     SegmentModel,
     align_categories,
     load_model,
     model_bytes,
     shares_comparison,
 )
-from analytics.segment import METHOD_NAMES
 from ui.data import FitResult, load_bytes
 from ui.widgets import file_stem
 

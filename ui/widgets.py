@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 from typing import Any
 
-from analytics.segment import METHOD_NAMES, METHODS
+from analytics.model.fit import METHOD_NAMES, METHODS
 from ui.state import keep_widget
 
 

@@ -8,10 +8,10 @@ import numpy as np
 import streamlit as st
 
 from analytics import InputError
-from analytics.anomaly import fit_anomaly_model
-from analytics.charts_anomaly import MAX_POINTS, density_histogram
+from analytics.charts.anomaly import MAX_POINTS, density_histogram
 from analytics.io import to_csv_bytes
-from analytics.segment import COVARIANCE_TYPES, MAX_K
+from analytics.model.fit import COVARIANCE_TYPES, MAX_K
+from analytics.studies.anomaly import fit_anomaly_model
 from ui import cache
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
 from ui.state import ANOMALIES, CHOSEN_K, keep_widget

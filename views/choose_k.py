@@ -8,14 +8,14 @@ import streamlit as st
 from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics import InputError
-from analytics.charts_k import (
+from analytics.charts.choose_k import (
     bic_figure,
     elbow_figure,
     fcm_indices_figure,
     silhouette_figure,
     silhouette_rows_figure,
 )
-from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
+from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
 from ui import cache
 from ui.data import ensure_dataset, features, inputs_key, prep_options
 from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_RUNNING, SWEEP_STOP, keep_widget

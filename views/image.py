@@ -9,7 +9,7 @@ from typing import Any
 import streamlit as st
 
 from analytics import InputError, load_image, segment_image
-from analytics.charts_image import (
+from analytics.charts.image import (
     MAX_DISPLAY_SIDE,
     MAX_SOFT_MAP_SIDE,
     hex_colour,
@@ -17,8 +17,8 @@ from analytics.charts_image import (
     palette_figure,
     soft_map_figure,
 )
-from analytics.image import COVARIANCE_TYPES, DEFAULT_MAX_PIXELS, MAX_K, MIN_K
-from analytics.segment import METHOD_NAMES
+from analytics.model.fit import METHOD_NAMES
+from analytics.studies.image import COVARIANCE_TYPES, DEFAULT_MAX_PIXELS, MAX_K, MIN_K
 from ui import cache
 from ui.data import MAX_UPLOAD_MB, FitResult, sha256
 from ui.state import (

@@ -8,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import InputError, segment
-from analytics.charts import (
+from analytics.charts.segments import (
     profile_heatmap_figure,
     segment_colour,
     segment_map_figure,
@@ -16,14 +16,14 @@ from analytics.charts import (
     top_probability_figure,
 )
 from analytics.io import to_csv_bytes
-from analytics.profiles import (
+from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
+from analytics.studies.profiles import (
     ambiguous_rows,
     centres_and_profiles,
     target_mask,
     target_rows,
     top_effects,
 )
-from analytics.segment import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
 from ui import cache
 from ui.data import (
     PROBABILITY_DECIMALS,

@@ -7,15 +7,15 @@ import time
 import streamlit as st
 
 from analytics import InputError
-from analytics.charts_synthetic import (
+from analytics.charts.synthetic import (
     correlation_heatmaps,
     distance_histogram,
     overlay_histograms,
     scatter_overlay,
 )
 from analytics.io import to_csv_bytes
-from analytics.segment import MAX_K
-from analytics.synthetic import MAX_ROWS, fit_synthesizer
+from analytics.model.fit import MAX_K
+from analytics.studies.synthetic import MAX_ROWS, fit_synthesizer
 from ui import cache
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
 from ui.state import SYNTHETIC, keep_widget

@@ -2,7 +2,7 @@
 targeting and 2-D projections (with Gaussian ellipses) for the Segments page.
 
 Everything here is pure (no Streamlit) and works on a fitted
-:class:`~analytics.segment.Segmentation`. Means are reported in the original
+:class:`~analytics.model.fit.Segmentation`. Means are reported in the original
 units of the analyst's columns (missing values left out), so a profile reads
 like the table that was uploaded, not like the scaled matrix the model saw.
 """
@@ -17,8 +17,8 @@ import pandas as pd
 from sklearn.decomposition import PCA
 
 from analytics.errors import ColumnError, InputError
-from analytics.prepare import _to_numeric
-from analytics.segment import Segmentation
+from analytics.model.fit import Segmentation
+from analytics.preparation import _to_numeric
 
 __all__ = [
     "Projection",

@@ -1,6 +1,6 @@
 """Plotly figures for choosing k: one view per criterion, each marking the recommended k.
 
-Every builder takes a :class:`~analytics.choose_k.KSweep` (or per-row silhouettes),
+Every builder takes a :class:`~analytics.studies.choose_k.KSweep` (or per-row silhouettes),
 draws through the shared :func:`_criterion_figure` engine, and marks the recommended
 k with a dotted vertical line named in ``layout.shapes`` / ``layout.annotations``.
 Pure functions: data in, ``go.Figure`` out, no Streamlit.
@@ -14,10 +14,10 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.charts import SEGMENT_COLOURS, segment_colour
-from analytics.choose_k import CRITERIA, KSweep
+from analytics.charts.segments import SEGMENT_COLOURS, segment_colour
 from analytics.errors import InputError
-from analytics.segment import COVARIANCE_TYPES
+from analytics.model.fit import COVARIANCE_TYPES
+from analytics.studies.choose_k import CRITERIA, KSweep
 
 __all__ = [
     "bic_figure",

@@ -14,11 +14,11 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from analytics._threads import blas_single
 from analytics.errors import InputError, ModelError
-from analytics.fcm import FuzzyCMeans
-from analytics.gmm_em import blocked_em, posteriors
-from analytics.prepare import Preparer, PrepOptions, prepare
+from analytics.model.em import blocked_em, posteriors
+from analytics.model.fcm import FuzzyCMeans
+from analytics.parallel import blas_single
+from analytics.preparation import Preparer, PrepOptions, prepare
 
 METHODS = ("kmeans", "fcm", "gmm")
 METHOD_NAMES = {"kmeans": "k-means", "fcm": "fuzzy c-means", "gmm": "Gaussian mixture"}
@@ -66,7 +66,7 @@ class Segmentation:
         memberships, k-means one-hot: k-means has no probabilities)
     centers : DataFrame of shape (k, n_columns), index ``segment`` 1..k, original units
     X : ndarray of shape (n_rows, n_features), the prepared features
-    preparer : the fitted :class:`~analytics.prepare.Preparer`
+    preparer : the fitted :class:`~analytics.preparation.Preparer`
     model : the fitted estimator (its component j is segment ``rank[j]``)
     described : preparation of every chosen column (see ``profile_preparer``)
     summary : method, parameters, convergence, iterations and fit criteria
@@ -150,7 +150,7 @@ class Segmentation:
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model as one JSON file (no pickle); reopen with ``analytics.load_model``."""
-        from analytics.model_io import save_model  # model_io imports this module
+        from analytics.model.segment_model import save_model  # model_io imports this module
 
         save_model(self, path)
 

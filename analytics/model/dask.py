@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from analytics.errors import ColumnError, InputError
-from analytics.model_io import SegmentModel, as_model
+from analytics.model.segment_model import SegmentModel, as_model
 
 __all__ = ["score_dask"]
 

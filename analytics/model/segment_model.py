@@ -24,7 +24,7 @@ Layout (format ``segmentation-workbench/model``, version 1)::
     }
 
 :class:`SegmentModel` rescoring is a numpy reimplementation of the estimators'
-scoring (the same formulas as scikit-learn and :mod:`analytics.fcm`), so that
+scoring (the same formulas as scikit-learn and :mod:`analytics.model.fcm`), so that
 ``load_model(path).predict(df)`` equals ``Segmentation.predict(df)``.
 """
 
@@ -44,10 +44,9 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from analytics.errors import InputError
-from analytics.fcm import _BLOCK_ROWS, _memberships, _sq_distances
-from analytics.gmm_em import log_gaussian_prob, precision_cholesky
-from analytics.prepare import Preparer
-from analytics.segment import (
+from analytics.model.em import log_gaussian_prob, precision_cholesky
+from analytics.model.fcm import _BLOCK_ROWS, _memberships, _sq_distances
+from analytics.model.fit import (
     COVARIANCE_TYPES,
     MAX_K,
     METHOD_NAMES,
@@ -56,6 +55,7 @@ from analytics.segment import (
     labelled_frame,
     output_names,
 )
+from analytics.preparation import Preparer
 
 __all__ = [
     "FORMAT",
@@ -94,7 +94,7 @@ class SegmentModel:
     ----------
     method : "kmeans", "fcm" or "gmm"
     k : number of segments
-    preparer : the :class:`~analytics.prepare.Preparer` that maps rows to features
+    preparer : the :class:`~analytics.preparation.Preparer` that maps rows to features
     params : model parameters as arrays, components in segment order (see module docstring)
     summary : the training summary (``sizes``, ``n_rows``, criteria, settings)
     warnings : the sentences reported when the model was fitted
@@ -123,7 +123,7 @@ class SegmentModel:
     # -- construction --------------------------------------------------------------------
     @classmethod
     def from_segmentation(cls, seg: Segmentation) -> SegmentModel:
-        """The portable model of a fitted :class:`~analytics.segment.Segmentation`."""
+        """The portable model of a fitted :class:`~analytics.model.fit.Segmentation`."""
         if not isinstance(seg, Segmentation):
             raise InputError("Expected a fitted segmentation.", code="not_a_segmentation")
         order = np.asarray(seg.order)

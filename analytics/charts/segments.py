@@ -201,7 +201,7 @@ def profile_heatmap_figure(
     Parameters
     ----------
     z : DataFrame of shape (k, n_items), index = segment numbers, columns =
-        features (as from :func:`analytics.profiles.feature_profile`)
+        features (as from :func:`analytics.studies.profiles.feature_profile`)
     means : same shape, original-unit means (shares for category levels) shown on hover
     zmax : colour range is ``[-zmax, zmax]``; cells beyond it take the end colour
 
@@ -255,7 +255,7 @@ def top_probability_figure(
     ----------
     top : shape (n_rows,), each row's top probability (0..1)
     n_ambiguous : rows whose top two probabilities are within ``margin``
-        (see :func:`analytics.profiles.ambiguous_rows`); shown in the title
+        (see :func:`analytics.studies.profiles.ambiguous_rows`); shown in the title
     bins : number of equal-width bins over [0, 1]
 
     Returns

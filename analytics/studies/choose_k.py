@@ -38,10 +38,9 @@ from sklearn.metrics.pairwise import pairwise_distances_chunked
 from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
-from analytics._threads import blas_single
 from analytics.errors import InputError, ModelError
-from analytics.gmm_em import log_gaussian_prob
-from analytics.segment import (
+from analytics.model.em import log_gaussian_prob
+from analytics.model.fit import (
     COVARIANCE_TYPES,
     MAX_K,
     METHOD_NAMES,
@@ -53,6 +52,7 @@ from analytics.segment import (
     check_method,
     prepare_for_method,
 )
+from analytics.parallel import blas_single
 
 #: Up to this many rows the silhouette is exact; above it, a random sample of this size.
 SILHOUETTE_EXACT_MAX = 5_000
@@ -419,7 +419,7 @@ def _check_ks(ks: Any, X: np.ndarray) -> list[int]:
 
 
 def _ordered_labels(raw: np.ndarray, k: int) -> np.ndarray:
-    """Labels 1..k with 1 the largest segment (as :func:`analytics.segment` numbers them)."""
+    """Labels 1..k with 1 the largest segment (as :func:`analytics.model.fit` numbers them)."""
     counts = np.bincount(raw, minlength=k)
     order = np.argsort(-counts, kind="stable")
     rank = np.empty(k, dtype=np.int32)
@@ -851,7 +851,7 @@ def sweep_k(
     should_stop : optional callable checked before each k; when it returns True the
         sweep ends and the ks fitted so far are returned (``stopped=True``, with a note)
     **params : preparation (``scaling``, ``log_transform``, ``impute``) and model
-        settings as for :func:`analytics.segment`. For Gaussian mixtures
+        settings as for :func:`analytics.model.fit`. For Gaussian mixtures
         ``covariance_type`` may be one type, a list, or "all" (default: all four),
         ``n_init`` defaults to 1 (k-means-seeded start) and ``subsample`` (default
         ``SWEEP_SUBSAMPLE``) is the number of rows EM runs on.

@@ -28,10 +28,15 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
-from analytics import io as aio
 from analytics.errors import FileFormatError, InputError
-from analytics.model_io import SegmentModel, align_categories, load_model, shares_comparison
-from analytics.segment import COVARIANCE_TYPES, METHOD_NAMES, METHODS, segment
+from analytics.io import read as aio
+from analytics.model.fit import COVARIANCE_TYPES, METHOD_NAMES, METHODS, segment
+from analytics.model.segment_model import (
+    SegmentModel,
+    align_categories,
+    load_model,
+    shares_comparison,
+)
 
 __all__ = ["build_parser", "main"]
 

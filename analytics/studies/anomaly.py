@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from analytics.errors import InputError
-from analytics.segment import Segmentation, segment
+from analytics.model.fit import Segmentation, segment
 
 #: Number of features named in each row's explanation.
 N_EXPLAIN = 3
@@ -41,7 +41,7 @@ class AnomalyResult:
         ``log_density``, ``anomaly_score`` (0-100, higher = more unusual),
         ``is_anomaly``, ``nearest_segment`` (1..k), ``explanation`` (plain words),
         ``top_feature_1..3`` and ``top_sd_1..3`` (signed deviation in segment sd)
-    segmentation : the fitted Gaussian-mixture :class:`~analytics.segment.Segmentation`
+    segmentation : the fitted Gaussian-mixture :class:`~analytics.model.fit.Segmentation`
     cutoff : log-density cutoff; rows with ``log_density <= cutoff`` are anomalies
     contamination : the share asked for (None when a cutoff was given instead)
     warnings : plain sentences about preparation and fitting
@@ -312,7 +312,7 @@ def fit_anomaly_model(
     if threshold is None:
         _check_contamination(contamination)
     if k is None:
-        from analytics.synthetic import best_k_by_bic
+        from analytics.studies.synthetic import best_k_by_bic
 
         seg, _ = best_k_by_bic(df, columns=columns, random_state=random_state, **params)
     else:
@@ -390,7 +390,7 @@ def anomaly_scores(
     contamination : share of rows to flag, in (0, 0.5]: the lowest-density ones
     random_state : seed for the fit
     threshold : a log-density cutoff to use instead of ``contamination``
-    **params : preparation and mixture settings of :func:`analytics.segment`
+    **params : preparation and mixture settings of :func:`analytics.model.fit`
         (``scaling``, ``log_transform``, ``covariance_type``, ``n_init`` ...)
 
     Returns

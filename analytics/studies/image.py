@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from analytics._threads import single_blas_thread
 from analytics.errors import FileFormatError, InputError, ModelError
+from analytics.parallel import single_blas_thread
 
 __all__ = ["ImageSegmentation", "load_image", "pixel_features", "segment_image"]
 
@@ -781,7 +781,7 @@ def _fit_model(
                 )
             else:
                 try:
-                    from analytics.fcm import FuzzyCMeans
+                    from analytics.model.fcm import FuzzyCMeans
                 except ImportError as exc:
                     raise ModelError(
                         "Fuzzy c-means is not available in this installation.",

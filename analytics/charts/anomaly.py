@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from sklearn.decomposition import PCA
 
-from analytics._threads import blas_single
+from analytics.parallel import blas_single
 
 #: Most points drawn in a scatter (browsers slow down with more).
 MAX_POINTS = 5_000

@@ -36,10 +36,10 @@ import pandas as pd
 from scipy import stats
 from sklearn.neighbors import NearestNeighbors
 
-from analytics._threads import blas_single
-from analytics.anomaly import small_components
 from analytics.errors import ColumnError, InputError
-from analytics.prepare import (
+from analytics.model.fit import Segmentation, segment
+from analytics.parallel import blas_single
+from analytics.preparation import (
     _ID_NAME,
     ROLE_CATEGORICAL,
     ROLE_CODE,
@@ -50,7 +50,7 @@ from analytics.prepare import (
     prepare,
     profile_columns,
 )
-from analytics.segment import Segmentation, segment
+from analytics.studies.anomaly import small_components
 
 #: Numbers of components tried when k is not given (the lowest BIC wins).
 BIC_KS = tuple(range(1, 9))
@@ -157,7 +157,7 @@ class Synthesizer:
 
     Attributes
     ----------
-    segmentation : the fitted Gaussian-mixture :class:`~analytics.segment.Segmentation`
+    segmentation : the fitted Gaussian-mixture :class:`~analytics.model.fit.Segmentation`
     bic : table ``k, bic`` of the components tried (None when k was given)
     warnings : plain sentences about preparation, fitting and left-out segments
     """
@@ -401,9 +401,9 @@ def sample_synthetic(
     k : mixture components; None picks the lowest BIC over 1..8
     columns : feature columns modelled jointly; default: the numeric and categorical ones
     random_state : seed for the fit and the draws (same seed, same rows)
-    segments : draw only from these segments (1 = largest, as in :func:`analytics.segment`)
+    segments : draw only from these segments (1 = largest, as in :func:`analytics.model.fit`)
         and add a ``segment`` column
-    **params : preparation and mixture settings of :func:`analytics.segment`; unlike
+    **params : preparation and mixture settings of :func:`analytics.model.fit`; unlike
         there, ``log_transform`` defaults to True (skewed non-negative columns)
 
     Returns

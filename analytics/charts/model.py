@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.charts import _finish
+from analytics.charts.segments import _finish
 
 __all__ = ["shares_figure"]
 
@@ -22,7 +22,7 @@ def shares_figure(
 
     Parameters
     ----------
-    comparison : DataFrame from :func:`analytics.model_io.shares_comparison`, indexed by
+    comparison : DataFrame from :func:`analytics.model.segment_model.shares_comparison`, indexed by
         segment 1..k with ``training_share``, ``new_share``, ``training_count``, ``new_count``
 
     Returns

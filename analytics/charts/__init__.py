@@ -1,0 +1,1 @@
+"""Plotly figure builders: pure functions from computed results to ``go.Figure``."""
