@@ -37,10 +37,10 @@ MAX_CATEGORIES = 30
 #: Profiling looks at this many columns at most; wider files are capped (and the cap reported).
 MAX_PROFILED_COLUMNS = 2_000
 
-_ID_NAME = re.compile(r"(^|[^a-z])(id|key|uuid|guid|code|number|no)$|^id([^a-z]|$)|_id$", re.I)
+ID_NAME = re.compile(r"(^|[^a-z])(id|key|uuid|guid|code|number|no)$|^id([^a-z]|$)|_id$", re.I)
 
 
-def _to_numeric(s: pd.Series) -> pd.Series:
+def to_numeric(s: pd.Series) -> pd.Series:
     """Numbers from a column; text that does not parse becomes NaN, inf becomes NaN."""
     if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
         out = s.astype("float64")
@@ -100,8 +100,8 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
     # Parsing a whole text column that is clearly not numbers (IDs, names) costs
     # seconds at a million rows; a sample of its values tells first.
     sample = s.dropna().iloc[:1000]
-    if numeric_dtype or _to_numeric(sample).notna().mean() >= 0.5:
-        nums = _to_numeric(s)
+    if numeric_dtype or to_numeric(sample).notna().mean() >= 0.5:
+        nums = to_numeric(s)
     else:
         nums = pd.Series(np.nan, index=s.index[:0], dtype="float64")
     parsed = int(nums.notna().sum())
@@ -123,7 +123,7 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
             integral
             and distinct == present
             and present > 20
-            and (_ID_NAME.search(name) or v.is_monotonic_increasing)
+            and (ID_NAME.search(name) or v.is_monotonic_increasing)
         ):
             return prof(ROLE_IDENTIFIER, False, "a different whole number in every row: an ID")
         if integral and 2 < distinct <= 10 and v.min() == 1 and v.max() == distinct:
@@ -145,7 +145,7 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
         return prof(ROLE_DATE, False, "looks like dates; dates are not used directly as features")
     if distinct == present and present > 20:
         return prof(ROLE_IDENTIFIER, False, "a different value in every row: an ID or a name")
-    if _ID_NAME.search(name) and distinct > 0.9 * present and present > 20:
+    if ID_NAME.search(name) and distinct > 0.9 * present and present > 20:
         return prof(ROLE_IDENTIFIER, False, "almost every row differs and the name says ID")
     if distinct <= max(MAX_CATEGORIES, 0):
         return prof(ROLE_CATEGORICAL, True, f"text with {distinct} distinct values: a category")
@@ -292,7 +292,7 @@ class Preparer:
             else:
                 # Dates, IDs and free text chosen by hand: use as numbers if they parse,
                 # otherwise as categories if few enough, else refuse with the reason.
-                nums = _to_numeric(df[c])
+                nums = to_numeric(df[c])
                 # Share of the *present* values that parse: a mostly-missing column of numbers
                 # is numeric, not a category.
                 if nums.notna().sum() >= 0.9 * max(int(df[c].notna().sum()), 1):
@@ -328,7 +328,7 @@ class Preparer:
             auto = False
         for c in list(self.numeric):
             raw = df[c]
-            x = _to_numeric(raw)
+            x = to_numeric(raw)
             n_inf = _count_inf(raw)
             if n_inf:
                 self.warnings.append(
@@ -407,7 +407,7 @@ class Preparer:
         # stacked copy, so peak memory stays near one prepared matrix.
         X = np.empty((len(df), len(self.feature_names)), dtype="float64")
         for j, c in enumerate(self.numeric):
-            x = _to_numeric(df[c])
+            x = to_numeric(df[c])
             if c in self.log_columns:
                 x = np.log1p(x.clip(lower=0))
             X[:, j] = x.fillna(self.fill[c]).to_numpy(dtype="float64")

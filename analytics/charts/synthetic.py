@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.preparation import _to_numeric
+from analytics.preparation import to_numeric
 
 REAL_COLOUR = "#1f77b4"
 SYNTH_COLOUR = "#ff7f0e"
@@ -38,8 +38,8 @@ def overlay_histograms(
         r, col = i // ncols + 1, i % ncols + 1
         first = i == 0
         if _is_numeric(real[c]):
-            a = _to_numeric(real[c]).dropna().to_numpy()
-            b = _to_numeric(synth[c]).dropna().to_numpy()
+            a = to_numeric(real[c]).dropna().to_numpy()
+            b = to_numeric(synth[c]).dropna().to_numpy()
             lo = float(min(a.min(initial=np.inf), b.min(initial=np.inf)))
             hi = float(max(a.max(initial=-np.inf), b.max(initial=-np.inf)))
             size = (hi - lo) / nbins if hi > lo else 1.0
@@ -116,8 +116,8 @@ def correlation_heatmaps(
 ) -> go.Figure:
     """Pearson correlations of the numeric ``columns``: real, synthetic and the difference."""
     cols = [c for c in columns if _is_numeric(real[c])]
-    rc = pd.DataFrame({c: _to_numeric(real[c]) for c in cols}).corr()
-    sc = pd.DataFrame({c: _to_numeric(synth[c]) for c in cols}).corr()
+    rc = pd.DataFrame({c: to_numeric(real[c]) for c in cols}).corr()
+    sc = pd.DataFrame({c: to_numeric(synth[c]) for c in cols}).corr()
     fig = make_subplots(
         rows=1, cols=3, subplot_titles=["real", "synthetic", "synthetic - real"],
         horizontal_spacing=0.08,

@@ -18,7 +18,7 @@ from sklearn.decomposition import PCA
 
 from analytics.errors import ColumnError, InputError
 from analytics.model.fit import Segmentation
-from analytics.preparation import _to_numeric
+from analytics.preparation import to_numeric
 
 __all__ = [
     "Projection",
@@ -122,7 +122,7 @@ def feature_profile(seg: Segmentation) -> tuple[pd.DataFrame, pd.DataFrame]:
     means: dict[str, np.ndarray] = {}
     z: dict[str, np.ndarray] = {}
     for c in seg.preparer.numeric:
-        x = _to_numeric(_column(seg, c)).to_numpy(dtype="float64", na_value=np.nan)
+        x = to_numeric(_column(seg, c)).to_numpy(dtype="float64", na_value=np.nan)
         _, m, _, _, mu, var_all = _group_stats(x, labels, k)
         sd = np.sqrt(var_all) if np.isfinite(var_all) else 0.0
         means[c] = m
@@ -213,7 +213,7 @@ def effect_sizes(seg: Segmentation) -> pd.DataFrame:
     k, labels = seg.k, seg.labels
     rows: list[dict[str, object]] = []
     for c in seg.preparer.numeric:
-        x = _to_numeric(_column(seg, c)).to_numpy(dtype="float64", na_value=np.nan)
+        x = to_numeric(_column(seg, c)).to_numpy(dtype="float64", na_value=np.nan)
         cnt, mean, var, n_all, mu, _ = _group_stats(x, labels, k)
         ok = ~np.isnan(x)
         tot_ss = float(((x[ok] - mu) ** 2).sum())

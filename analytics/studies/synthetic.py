@@ -40,15 +40,15 @@ from analytics.errors import ColumnError, InputError
 from analytics.model.fit import Segmentation, segment
 from analytics.parallel import blas_single
 from analytics.preparation import (
-    _ID_NAME,
+    ID_NAME,
     ROLE_CATEGORICAL,
     ROLE_CODE,
     ROLE_IDENTIFIER,
     ROLE_NUMERIC,
     ROLE_TEXT,
-    _to_numeric,
     prepare,
     profile_columns,
+    to_numeric,
 )
 from analytics.studies.anomaly import small_components
 
@@ -126,7 +126,7 @@ def _plan(df: pd.DataFrame, seg: Segmentation) -> list[_Column]:
         missing = float(s.isna().mean()) if len(s) else 0.0
         numeric_id = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
         if c in prep.numeric:
-            v = _to_numeric(s).to_numpy(dtype="float64", na_value=np.nan)
+            v = to_numeric(s).to_numpy(dtype="float64", na_value=np.nan)
             ok = v[np.isfinite(v)]
             plans.append(
                 _Column(
@@ -138,7 +138,7 @@ def _plan(df: pd.DataFrame, seg: Segmentation) -> list[_Column]:
             present = s.dropna()
             lookup = dict(zip(present.astype("string"), present, strict=True))
             plans.append(_Column(col, "categorical", s.dtype, missing, lookup=lookup))
-        elif roles.get(c) == ROLE_IDENTIFIER and (numeric_id or _ID_NAME.search(c)):
+        elif roles.get(c) == ROLE_IDENTIFIER and (numeric_id or ID_NAME.search(c)):
             start = 1
             if numeric_id:
                 start = int(np.nanmax(s.to_numpy(dtype="float64", na_value=np.nan))) + 1
@@ -458,8 +458,8 @@ def fidelity_report(
     numeric, categorical = _kinds(real, columns)
     num_rows = []
     for c in numeric:
-        r = _to_numeric(_col(real, c)).dropna().to_numpy()
-        s = _to_numeric(_col(synth, c)).dropna().to_numpy()
+        r = to_numeric(_col(real, c)).dropna().to_numpy()
+        s = to_numeric(_col(synth, c)).dropna().to_numpy()
         if not len(r) or not len(s):
             continue
         sd = float(np.std(r)) or 1.0
@@ -496,8 +496,8 @@ def fidelity_report(
     )
     corr_rows = []
     if len(numeric) >= 2:
-        rc = pd.DataFrame({c: _to_numeric(_col(real, c)) for c in numeric}).corr()
-        sc = pd.DataFrame({c: _to_numeric(_col(synth, c)) for c in numeric}).corr()
+        rc = pd.DataFrame({c: to_numeric(_col(real, c)) for c in numeric}).corr()
+        sc = pd.DataFrame({c: to_numeric(_col(synth, c)) for c in numeric}).corr()
         for i, a in enumerate(numeric):
             for b in numeric[i + 1 :]:
                 corr_rows.append(
