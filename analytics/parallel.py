@@ -1,33 +1,50 @@
-"""Keep BLAS single-threaded during fits.
+"""Threading policy, chosen at the edges.
 
-OpenBLAS busy-waits its worker threads; with two cores shared by several app
-sessions that turns small matrix products (Gaussian mixtures do many) from
-milliseconds into seconds. One thread per fit is faster overall here.
+Library functions take ``n_jobs`` (threads for row-block work; default: this
+machine's cores) and never change BLAS threading themselves. The app and the command
+line call :func:`limit_blas_threads` once at start-up: OpenBLAS busy-waits its worker
+threads, and with a few cores shared by several sessions that turns the many small
+matrix products of a mixture fit from milliseconds into seconds.
 """
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
+import os
 from contextlib import AbstractContextManager
-from typing import Any, TypeVar
 
-from threadpoolctl import threadpool_limits
 
-F = TypeVar("F", bound=Callable[..., Any])
+def available_cores() -> int:
+    """Cores this process may run on (the affinity mask where the OS has one)."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # macOS, Windows
+        return max(1, os.cpu_count() or 1)
+
+
+def n_jobs_or_default(n_jobs: int | None) -> int:
+    """``n_jobs`` as a positive thread count: None means every available core;
+    negative counts from the end as in scikit-learn (-1 = all cores)."""
+    cores = available_cores()
+    if n_jobs is None:
+        return cores
+    n = int(n_jobs)
+    if n < 0:
+        return max(1, cores + 1 + n)
+    return max(1, n)
+
+
+def limit_blas_threads(limit: int = 1) -> AbstractContextManager:
+    """Limit BLAS libraries to ``limit`` threads for this process (call once, at an edge).
+
+    Returns threadpoolctl's limiter; it applies from the call on and, used as a context
+    manager, restores the previous limits on exit.
+    """
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=limit, user_api="blas")
 
 
 def blas_single() -> AbstractContextManager:
-    """Context manager limiting BLAS libraries to one thread."""
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def single_blas_thread(fn: F) -> F:
-    """Decorator: run ``fn`` with BLAS limited to one thread (see :func:`blas_single`)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        with blas_single():
-            return fn(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
+    """Transitional: BLAS limited to one thread inside a ``with`` block (removed once
+    every caller relies on :func:`limit_blas_threads` at the edges)."""
+    return limit_blas_threads(1)

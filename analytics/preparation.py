@@ -277,6 +277,11 @@ class Preparer:
     def fit(self, df: pd.DataFrame, roles: dict[str, str] | None = None) -> Preparer:
         """Learn imputation, transform, scaling and encodings from ``df``."""
         self.options.validate()
+        # Idempotent (scikit-learn's contract): a second fit starts from nothing, so
+        # warnings and encodings never accumulate.
+        self.numeric, self.categorical, self.feature_names = [], [], []
+        self.fill, self.imputed, self.center, self.scale, self.categories = {}, {}, {}, {}, {}
+        self.log_columns, self.warnings = [], []
         if roles is None:
             prof = profile_columns(df[self.columns]) if self.columns else None
             roles = dict(zip(prof["column"], prof["role"], strict=True)) if prof is not None else {}

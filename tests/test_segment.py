@@ -20,6 +20,7 @@ from analytics.model.fit import COVARIANCE_TYPES, METHODS
 
 # `analytics.model.fit` the attribute is the function; the module is needed for monkeypatching.
 seg_mod = importlib.import_module("analytics.model.fit")
+from analytics.model.gaussian import SingularCovarianceError  # noqa: E402
 
 
 def _blob_frame(
@@ -338,14 +339,11 @@ def test_singular_covariance_retries_with_stronger_regularisation(monkeypatch):
     real = seg_mod._gmm_em
     calls = []
 
-    def flaky(X, k, seed, p, reg, summary, progress):
+    def flaky(X, k, seed, p, reg, progress):
         calls.append(reg)
         if len(calls) == 1:
-            raise ValueError(
-                "Fitting the mixture model failed because some components have ill-defined "
-                "empirical covariance (for instance caused by singleton or collapsed samples)."
-            )
-        return real(X, k, seed, p, reg, summary, progress)
+            raise SingularCovarianceError()
+        return real(X, k, seed, p, reg, progress)
 
     monkeypatch.setattr(seg_mod, "_gmm_em", flaky)
     df, _ = _blob_frame(n=60, seed=19)
@@ -357,7 +355,7 @@ def test_singular_covariance_retries_with_stronger_regularisation(monkeypatch):
 
 def test_always_singular_covariance_is_input_error_suggesting_diag(monkeypatch):
     def singular(*args, **kwargs):
-        raise ValueError("ill-defined empirical covariance")
+        raise SingularCovarianceError()
 
     monkeypatch.setattr(seg_mod, "_gmm_em", singular)
     df, _ = _blob_frame(n=60, seed=20)

@@ -12,14 +12,15 @@ returned as a fitted ``GaussianMixture``.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-from scipy import linalg
 from scipy.special import logsumexp
 from sklearn.mixture import GaussianMixture
+
+from analytics.model.gaussian import precision_cholesky, precisions, weighted_log_prob
+from analytics.parallel import n_jobs_or_default
 
 # 16k rows x 8 components x 10 features x 8 bytes = 10 MB for the largest per-block
 # temporary (the weighted rows of every component for the full-covariance scatter).
@@ -31,87 +32,9 @@ def _blocks(n: int, size: int = BLOCK_ROWS):
         yield slice(start, min(start + size, n))
 
 
-def precision_cholesky(cov: np.ndarray, cov_type: str) -> np.ndarray:
-    """Cholesky factors of the precisions, as ``sklearn.mixture`` computes them.
-
-    Raises ``numpy.linalg.LinAlgError`` (a ValueError subclass is not guaranteed) when a
-    covariance is not positive definite; callers turn that into a plain message.
-    """
-    if cov_type in ("full", "tied"):
-        mats = cov if cov_type == "full" else cov[None]
-        out = np.empty_like(mats)
-        eye = np.eye(mats.shape[-1])
-        for j, c in enumerate(mats):
-            chol = linalg.cholesky(c, lower=True)
-            out[j] = linalg.solve_triangular(chol, eye, lower=True).T
-        return out if cov_type == "full" else out[0]
-    return 1.0 / np.sqrt(cov)
-
-
-def log_gaussian_prob(
-    X: np.ndarray, means: np.ndarray, prec_chol: np.ndarray, cov_type: str
-) -> np.ndarray:
-    """log N(x | mu_j, Sigma_j), shape (n, k), from the precisions' Cholesky factors.
-
-    The quantity scikit-learn's ``_estimate_log_gaussian_prob`` computes. For full
-    covariances all components come from one matrix product per row block: with L_j
-    the factor of component j, ``|(x - mu_j) L_j|^2 = |x L_j - mu_j L_j|^2`` and the
-    ``x L_j`` for every j are ``X @ [L_1 .. L_k]`` (rather than k separate products);
-    blocks keep that (rows, k * d) temporary small.
-    """
-    n, p = X.shape
-    k = means.shape[0]
-    if cov_type == "full":
-        log_det = np.log(np.diagonal(prec_chol, axis1=1, axis2=2)).sum(axis=1)
-        stacked = prec_chol.transpose(1, 0, 2).reshape(p, k * p)
-        shift = np.einsum("kd,kde->ke", means, prec_chol).reshape(k * p)
-        log_prob = np.empty((n, k))
-        rows = max(256, 2_000_000 // max(1, k * p))
-        for start in range(0, n, rows):
-            y = X[start : start + rows] @ stacked
-            y -= shift
-            y *= y
-            log_prob[start : start + rows] = y.reshape(len(y), k, p).sum(axis=2)
-    elif cov_type == "tied":
-        log_det = np.sum(np.log(np.diag(prec_chol)))
-        log_prob = np.empty((n, k))
-        xp = X @ prec_chol  # (n, p), shared by every component
-        for j in range(k):
-            y = xp - means[j] @ prec_chol
-            log_prob[:, j] = np.einsum("ij,ij->i", y, y)
-    elif cov_type == "diag":
-        log_det = np.sum(np.log(prec_chol), axis=1)
-        prec = prec_chol**2
-        log_prob = np.sum(means**2 * prec, axis=1) - 2.0 * (X @ (means * prec).T) + (X**2 @ prec.T)
-    else:
-        log_det = p * np.log(prec_chol)
-        prec = prec_chol**2
-        row_sq = np.einsum("ij,ij->i", X, X)
-        log_prob = (
-            np.sum(means**2, axis=1) * prec - 2 * (X @ means.T * prec) + np.outer(row_sq, prec)
-        )
-    return -0.5 * (p * math.log(2 * math.pi) + log_prob) + log_det
-
-
-def _checked_precision_cholesky(cov: np.ndarray, cov_type: str) -> np.ndarray:
-    """precision_cholesky, with scikit-learn's wording when a component collapses (the
-    caller retries with stronger regularisation on that message)."""
-    message = (
-        "Fitting the mixture model failed because some components have ill-defined "
-        "empirical covariance (for instance caused by singleton or collapsed samples)."
-    )
-    if not np.all(np.isfinite(cov)) or (cov_type in ("diag", "spherical") and np.any(cov <= 0)):
-        raise ValueError(message)
-    try:
-        return precision_cholesky(cov, cov_type)
-    except (np.linalg.LinAlgError, linalg.LinAlgError, ValueError) as exc:
-        raise ValueError(message) from exc
-
-
 def log_resp_block(X: np.ndarray, gm: GaussianMixture) -> tuple[np.ndarray, np.ndarray]:
     """Log responsibilities (b, k) and per-row log-density (b,) of one block."""
-    wlp = log_gaussian_prob(X, gm.means_, gm.precisions_cholesky_, gm.covariance_type)
-    wlp += np.log(gm.weights_)[None, :]
+    wlp = weighted_log_prob(X, gm.weights_, gm.means_, gm.precisions_cholesky_, gm.covariance_type)
     lse = logsumexp(wlp, axis=1)
     wlp -= lse[:, None]
     return wlp, lse
@@ -149,6 +72,7 @@ def blocked_em(
     reg_covar: float,
     tol: float,
     max_iter: int,
+    n_jobs: int | None = None,
     progress: Callable[[int, float], None] | None = None,
 ) -> GaussianMixture:
     """Refine the fitted mixture ``init`` on all rows of ``X`` (n, d) by blocked EM.
@@ -159,6 +83,7 @@ def blocked_em(
     init : a fitted GaussianMixture (e.g. the best start on a subsample)
     reg_covar, tol, max_iter : as scikit-learn's (tol on the change of the mean
         log-likelihood per row)
+    n_jobs : threads for the E-step (default: the machine's cores, at most 2 halves)
     progress : optional ``(iteration, mean log-likelihood)`` callback
 
     Returns
@@ -171,14 +96,13 @@ def blocked_em(
     gm = GaussianMixture(
         n_components=k, covariance_type=cov_type, reg_covar=reg_covar, tol=tol, max_iter=max_iter
     )
-    gm.n_features_in_ = d
-    gm._set_parameters((init.weights_, init.means_, init.covariances_, init.precisions_cholesky_))
+    _set_fitted(gm, d, init.weights_, init.means_, init.covariances_)
     second = (k, d, d) if cov_type in ("full", "tied") else (k, d)
     prev = -np.inf
     gm.converged_ = False
     it = 0
     for it in range(1, max_iter + 1):
-        nk, sx, sxx, total = _sufficient_stats(X, gm, second)
+        nk, sx, sxx, total = _sufficient_stats(X, gm, second, n_jobs)
         ll = total / n
         if progress is not None:
             progress(it, ll)
@@ -189,11 +113,23 @@ def blocked_em(
             break
         prev = ll
         weights, means, cov = _m_step(nk, sx, sxx, n, cov_type, reg_covar)
-        gm._set_parameters((weights, means, cov, _checked_precision_cholesky(cov, cov_type)))
+        _set_fitted(gm, d, weights, means, cov)
     gm.n_iter_ = it
     gm.lower_bound_ = ll
-    gm.lower_bounds_ = []
     return gm
+
+
+def _set_fitted(
+    gm: GaussianMixture, d: int, weights: np.ndarray, means: np.ndarray, cov: np.ndarray
+) -> None:
+    """Give ``gm`` these parameters through its documented fitted attributes only.
+
+    Raises SingularCovarianceError (from the kernel) when a covariance collapsed.
+    """
+    gm.n_features_in_ = d
+    gm.weights_, gm.means_, gm.covariances_ = weights, means, cov
+    gm.precisions_cholesky_ = precision_cholesky(cov, gm.covariance_type)
+    gm.precisions_ = precisions(cov, gm.covariance_type)
 
 
 def _stats_of_blocks(
@@ -220,22 +156,28 @@ def _stats_of_blocks(
 
 
 def _sufficient_stats(
-    X: np.ndarray, gm: GaussianMixture, second: tuple[int, ...]
+    X: np.ndarray, gm: GaussianMixture, second: tuple[int, ...], n_jobs: int | None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """E-step sums over all rows; big tables are split between two threads (numpy
-    releases the GIL in these products, so both cores work) and the sums added."""
+    """E-step sums over all rows; big tables are split between threads (numpy releases
+    the GIL in these products, so every core works) and the sums added."""
     slices = list(_blocks(X.shape[0]))
-    if len(slices) < 4:
+    jobs = min(n_jobs_or_default(n_jobs), max(1, len(slices) // 2))
+    if jobs == 1:
         return _stats_of_blocks(X, gm, second, slices)
-    halves = [slices[0::2], slices[1::2]]
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        parts = list(pool.map(lambda sl: _stats_of_blocks(X, gm, second, sl), halves))
-    (n1, s1, q1, t1), (n2, s2, q2, t2) = parts
-    return n1 + n2, s1 + s2, q1 + q2, t1 + t2
+    parts_of = [slices[i::jobs] for i in range(jobs)]
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        parts = list(pool.map(lambda sl: _stats_of_blocks(X, gm, second, sl), parts_of))
+    nk, sx, sxx, total = parts[0]
+    for p_nk, p_sx, p_sxx, p_total in parts[1:]:
+        nk, sx, sxx, total = nk + p_nk, sx + p_sx, sxx + p_sxx, total + p_total
+    return nk, sx, sxx, total
 
 
 def posteriors(
-    X: np.ndarray, gm: GaussianMixture, order: np.ndarray | None = None
+    X: np.ndarray,
+    gm: GaussianMixture,
+    order: np.ndarray | None = None,
+    n_jobs: int | None = None,
 ) -> tuple[np.ndarray, float]:
     """Posterior probabilities (n, k), columns permuted by ``order``, and the total
     log-likelihood, computed block by block (no (n, k) temporaries beyond the output)."""
@@ -253,8 +195,9 @@ def posteriors(
         return total
 
     slices = list(_blocks(n))
-    if len(slices) < 4:
+    jobs = min(n_jobs_or_default(n_jobs), max(1, len(slices) // 2))
+    if jobs == 1:
         return out, fill(slices)
-    with ThreadPoolExecutor(max_workers=2) as pool:  # disjoint rows: safe to share `out`
-        totals = list(pool.map(fill, [slices[0::2], slices[1::2]]))
+    with ThreadPoolExecutor(max_workers=jobs) as pool:  # disjoint rows: safe to share `out`
+        totals = list(pool.map(fill, [slices[i::jobs] for i in range(jobs)]))
     return out, float(sum(totals))

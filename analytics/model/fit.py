@@ -14,16 +14,12 @@ from sklearn.cluster import KMeans
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
-from analytics.errors import InputError, ModelError
+from analytics.constants import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
+from analytics.errors import InputError
 from analytics.model.em import blocked_em, posteriors
 from analytics.model.fcm import FuzzyCMeans
-from analytics.parallel import blas_single
+from analytics.model.gaussian import SingularCovarianceError, n_parameters
 from analytics.preparation import Preparer, PrepOptions, prepare
-
-METHODS = ("kmeans", "fcm", "gmm")
-METHOD_NAMES = {"kmeans": "k-means", "fcm": "fuzzy c-means", "gmm": "Gaussian mixture"}
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-MAX_K = 50
 
 _PREP_PARAMS = {"scaling", "log_transform", "impute"}
 _MODEL_PARAMS = {
@@ -216,7 +212,8 @@ def _as_frame(df: Any) -> pd.DataFrame:
     return df
 
 
-def _split_params(method: str, params: dict[str, Any]) -> tuple[PrepOptions, dict[str, Any]]:
+def split_params(method: str, params: dict[str, Any]) -> tuple[PrepOptions, dict[str, Any]]:
+    """Preparation options and complete, validated model settings from ``**params``."""
     unknown = set(params) - _PREP_PARAMS - _MODEL_PARAMS[method]
     if unknown:
         allowed = sorted(_PREP_PARAMS | _MODEL_PARAMS[method])
@@ -228,7 +225,53 @@ def _split_params(method: str, params: dict[str, Any]) -> tuple[PrepOptions, dic
     prep = PrepOptions(**{k: v for k, v in params.items() if k in _PREP_PARAMS})
     model = dict(_DEFAULTS[method])
     model.update({k: v for k, v in params.items() if k in _MODEL_PARAMS[method]})
+    _check_settings(method, model)
     return prep, model
+
+
+def _whole(v: Any, low: int) -> bool:
+    return isinstance(v, int | np.integer) and not isinstance(v, bool) and int(v) >= low
+
+
+def _real(v: Any) -> float | None:
+    if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+        return None
+    f = float(v)
+    return f if np.isfinite(f) else None
+
+
+def _check_settings(method: str, p: dict[str, Any]) -> None:
+    """Validate model settings here, in words, so a ValueError raised while fitting can
+    only mean a numerical problem (never a setting scikit-learn rejects in its words)."""
+    code = "bad_fcm_setting" if method == "fcm" else "bad_option"
+
+    def bad(text: str, value: Any) -> InputError:
+        return InputError(f"{text}, got {value!r}.", code=code)
+
+    for name in ("n_init", "max_iter"):
+        if not _whole(p[name], 1):
+            raise bad(f"The setting {name} must be a whole number of at least 1", p[name])
+    tol = _real(p["tol"])
+    if tol is None or tol < 0:
+        raise bad("The setting tol must be a number of at least 0", p["tol"])
+    if method == "fcm":
+        m = _real(p["m"])
+        if m is None or not 1.0 < m <= 1e6:
+            raise bad("The fuzzifier m must be a number greater than 1 (2 is usual)", p["m"])
+        if p["dtype"] not in ("float64", "float32"):
+            raise bad("The setting dtype must be 'float64' or 'float32'", p["dtype"])
+    if method == "gmm":
+        if p["covariance_type"] not in COVARIANCE_TYPES:
+            raise InputError(
+                f"Covariance type must be one of {', '.join(COVARIANCE_TYPES)}, "
+                f"not {p['covariance_type']!r}.",
+                code="bad_option",
+            )
+        reg = _real(p["reg_covar"])
+        if reg is None or reg < 0:
+            raise bad("The setting reg_covar must be a number of at least 0", p["reg_covar"])
+        if not _whole(p["subsample"], 2):
+            raise bad("The setting subsample must be a whole number of at least 2", p["subsample"])
 
 
 def check_method(method: Any) -> str:
@@ -258,7 +301,7 @@ def check_k(k: Any, X: np.ndarray) -> int:
             "Choose fewer segments or load more data.",
             code="too_few_rows",
         )
-    distinct = _count_distinct(X, k)
+    distinct = count_distinct(X, k)
     if distinct < k:
         raise InputError(
             f"The data have only {distinct} distinct customer profile(s) in the chosen "
@@ -269,7 +312,7 @@ def check_k(k: Any, X: np.ndarray) -> int:
     return k
 
 
-def _count_distinct(X: np.ndarray, at_least: int) -> int:
+def count_distinct(X: np.ndarray, at_least: int) -> int:
     """Distinct rows of X, stopping early once ``at_least`` are seen in a prefix."""
     head = X[: min(len(X), 20_000)]
     n_head = len(pd.DataFrame(head).drop_duplicates())
@@ -310,11 +353,21 @@ def segment(
     """
     method = check_method(method)
     progress = progress or _no_progress
-    prep_opts, model_params = _split_params(method, params)
+    prep_opts, model_params = split_params(method, params)
     progress(0.05, "Preparing features")
     X, preparer, described, fit_warnings = prepare_for_method(df, method, columns, prep_opts, roles)
     k = check_k(k, X)
     progress(0.15, f"Fitting {METHOD_NAMES[method]} with {k} segments")
+    try:
+        fit = fit_estimator(method, X, k, random_state, model_params, progress)
+    except SingularCovarianceError as exc:
+        raise SingularCovarianceError(
+            "The Gaussian mixture could not be fitted: some segments have no spread "
+            "in some direction (for example many identical rows). Try the 'diag' or "
+            "'spherical' covariance type, or fewer segments."
+        ) from exc
+    model, raw_proba = fit.estimator, fit.soft
+    fit_warnings.extend(fit.notes)
     summary: dict[str, Any] = {
         "method": method,
         "method_name": METHOD_NAMES[method],
@@ -324,17 +377,9 @@ def segment(
         "columns": preparer.numeric + preparer.categorical,
         "random_state": random_state,
         "params": {**model_params, **{k_: getattr(prep_opts, k_) for k_ in _PREP_PARAMS}},
+        **fit.summary,
     }
-    with blas_single():
-        if method == "kmeans":
-            model, raw_proba = _fit_kmeans(X, k, random_state, model_params, summary)
-        elif method == "fcm":
-            model, raw_proba = _fit_fcm(X, k, random_state, model_params, summary)
-        else:
-            model, raw_proba = _fit_gmm(
-                X, k, random_state, model_params, summary, fit_warnings, progress
-            )
-    if not summary.get("converged", True):
+    if not summary["converged"]:
         fit_warnings.append(
             f"The {METHOD_NAMES[method]} did not converge within {model_params['max_iter']} "
             "iterations; the result may change with more iterations (raise max_iter)."
@@ -421,78 +466,111 @@ def _model_centers(model: Any, method: str) -> np.ndarray:
     return model.means_ if method == "gmm" else model.cluster_centers_
 
 
-def _fit_kmeans(X, k, seed, p, summary) -> tuple[KMeans, np.ndarray]:
+@dataclass
+class Fit:
+    """One fitted estimator on prepared rows, before segments are ordered by size.
+
+    Attributes
+    ----------
+    estimator : the fitted KMeans, FuzzyCMeans or GaussianMixture
+    soft : ndarray of shape (n, k), component order: GMM posteriors, FCM memberships,
+        k-means one-hot of the nearest centre
+    summary : convergence, iterations and the method's criteria (plain numbers)
+    notes : plain sentences about the fit (e.g. stronger regularisation)
+    """
+
+    estimator: Any
+    soft: np.ndarray
+    summary: dict[str, Any]
+    notes: list[str] = field(default_factory=list)
+
+
+def child_seeds(random_state: int, n: int) -> list[int]:
+    """``n`` independent seeds derived from ``random_state`` (``SeedSequence.spawn``),
+    rather than ``random_state + i``, whose streams overlap between calls."""
+    children = np.random.SeedSequence(int(random_state)).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint32)[0]) for c in children]
+
+
+def fit_estimator(
+    method: str,
+    X: np.ndarray,
+    k: int,
+    random_state: int,
+    params: dict[str, Any],
+    progress: Progress | None = None,
+) -> Fit:
+    """Fit ``method`` with ``k`` components on prepared rows ``X`` (n, p).
+
+    ``params`` are complete model settings (see :func:`split_params`); no validation
+    of X or k here (the public edge, :func:`segment`, does that).
+    """
+    if method == "kmeans":
+        return fit_kmeans(X, k, random_state, params)
+    if method == "fcm":
+        return fit_fcm(X, k, random_state, params)
+    return fit_gmm(X, k, random_state, params, progress or _no_progress)
+
+
+def fit_kmeans(X: np.ndarray, k: int, seed: int, p: dict[str, Any]) -> Fit:
+    """k-means++ with ``p["n_init"]`` starts (scikit-learn's KMeans)."""
     with warnings.catch_warnings():
+        # An intended outcome on data with fewer distinct rows than starts: reported
+        # through ``converged`` instead.
         warnings.simplefilter("ignore", ConvergenceWarning)
-        try:
-            model = KMeans(
-                n_clusters=k,
-                init="k-means++",
-                n_init=p["n_init"],
-                max_iter=p["max_iter"],
-                tol=p["tol"],
-                random_state=seed,
-            ).fit(X)
-        except (ValueError, TypeError) as exc:  # scikit-learn's InvalidParameterError
-            raise ModelError(
-                f"k-means could not be fitted with these settings: {exc}",
-                code="bad_kmeans_setting",
-            ) from exc
-    summary.update(
-        converged=bool(model.n_iter_ < p["max_iter"]),
-        n_iter=int(model.n_iter_),
-        inertia=float(model.inertia_),
-    )
-    return model, np.eye(k)[model.labels_]
-
-
-def _fit_fcm(X, k, seed, p, summary) -> tuple[FuzzyCMeans, np.ndarray]:
-    try:
-        model = FuzzyCMeans(
+        model = KMeans(
             n_clusters=k,
-            m=p["m"],
-            tol=p["tol"],
-            max_iter=p["max_iter"],
-            random_state=seed,
-            dtype=p["dtype"],
+            init="k-means++",
             n_init=p["n_init"],
+            max_iter=p["max_iter"],
+            tol=p["tol"],
+            random_state=seed,
         ).fit(X)
-    except (ValueError, TypeError) as exc:
-        raise ModelError(str(exc), code="bad_fcm_setting") from exc
-    summary.update(
-        converged=bool(model.converged_),
-        n_iter=int(model.n_iter_),
-        objective=float(model.objective_),
-        partition_coefficient=float(model.partition_coefficient_),
-        partition_entropy=float(model.partition_entropy_),
-        xie_beni=float(model.xie_beni_),
-    )
-    # A copy: the probabilities are reordered in place later; the model keeps its own.
-    return model, model.membership_.copy()
+    summary = {
+        "converged": bool(model.n_iter_ < p["max_iter"]),
+        "n_iter": int(model.n_iter_),
+        "inertia": float(model.inertia_),
+    }
+    return Fit(model, np.eye(k)[model.labels_], summary)
 
 
-def _fit_gmm(X, k, seed, p, summary, notes, progress) -> tuple[GaussianMixture, np.ndarray]:
-    if p["covariance_type"] not in COVARIANCE_TYPES:
-        raise InputError(
-            f"Covariance type must be one of {', '.join(COVARIANCE_TYPES)}, "
-            f"not {p['covariance_type']!r}.",
-            code="bad_option",
-        )
+def fit_fcm(X: np.ndarray, k: int, seed: int, p: dict[str, Any]) -> Fit:
+    """Fuzzy c-means with fuzzifier ``p["m"]`` and ``p["n_init"]`` starts."""
+    model = FuzzyCMeans(
+        n_clusters=k,
+        m=p["m"],
+        tol=p["tol"],
+        max_iter=p["max_iter"],
+        random_state=seed,
+        dtype=p["dtype"],
+        n_init=p["n_init"],
+    ).fit(X)
+    summary = {
+        "converged": bool(model.converged_),
+        "n_iter": int(model.n_iter_),
+        "objective": float(model.objective_),
+        "partition_coefficient": float(model.partition_coefficient_),
+        "partition_entropy": float(model.partition_entropy_),
+        "xie_beni": float(model.xie_beni_),
+    }
+    # A copy: the memberships are reordered in place later; the model keeps its own.
+    return Fit(model, model.membership_.copy(), summary)
+
+
+def fit_gmm(
+    X: np.ndarray, k: int, seed: int, p: dict[str, Any], progress: Progress = _no_progress
+) -> Fit:
+    """A Gaussian mixture by EM; a collapsed covariance is retried with 1000x the
+    regularisation, up to three times (the type of the error decides, not its text)."""
     reg = float(p["reg_covar"])
+    notes: list[str] = []
     for attempt in range(4):
         try:
-            model = _gmm_em(X, k, seed, p, reg, summary, progress)
+            model, strategy = _gmm_em(X, k, seed, p, reg, progress)
             break
-        except ValueError as exc:
-            if "ill-defined empirical covariance" not in str(exc) and "singular" not in str(exc):
-                raise ModelError(f"The Gaussian mixture could not be fitted: {exc}") from exc
+        except SingularCovarianceError:
             if attempt == 3:
-                raise ModelError(
-                    "The Gaussian mixture could not be fitted: some segments have no spread "
-                    "in some direction (for example many identical rows). Try the 'diag' or "
-                    "'spherical' covariance type, or fewer segments.",
-                    code="singular_covariance",
-                ) from exc
+                raise
             reg *= 1000.0
     if reg != float(p["reg_covar"]):
         notes.append(
@@ -501,20 +579,23 @@ def _fit_gmm(X, k, seed, p, summary, notes, progress) -> tuple[GaussianMixture, 
         )
     n = X.shape[0]
     # Posteriors block by block: no (n, k) temporaries besides the result itself.
-    proba, ll = posteriors(X, model)
-    n_params = model._n_parameters()
-    summary.update(
-        converged=bool(model.converged_),
-        n_iter=int(model.n_iter_),
-        log_likelihood=ll,
-        bic=float(-2.0 * ll + n_params * np.log(n)),
-        aic=float(-2.0 * ll + 2.0 * n_params),
-        reg_covar_used=reg,
-    )
-    return model, proba
+    proba, ll = posteriors(X, model, n_jobs=p.get("n_jobs"))
+    n_params = n_parameters(k, X.shape[1], p["covariance_type"])
+    summary = {
+        "converged": bool(model.converged_),
+        "n_iter": int(model.n_iter_),
+        "log_likelihood": ll,
+        "bic": float(-2.0 * ll + n_params * np.log(n)),
+        "aic": float(-2.0 * ll + 2.0 * n_params),
+        "reg_covar_used": reg,
+        "strategy": strategy,
+    }
+    return Fit(model, proba, summary, notes)
 
 
-def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
+def _gmm_em(X, k, seed, p, reg, progress) -> tuple[GaussianMixture, str]:
+    """EM with ``n_init`` starts: on all rows up to ``subsample`` rows; above, the starts
+    run on a random subsample and the best is refined on every row by blocked EM."""
     n = X.shape[0]
     n_init = int(p["n_init"])
     sub = int(p["subsample"])
@@ -522,19 +603,26 @@ def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         if n <= sub:
-            model = GaussianMixture(
-                **common, n_init=n_init, max_iter=p["max_iter"], random_state=seed
-            ).fit(X)
-            summary["strategy"] = f"{n_init} start(s) of EM on all {n:,} rows"
-            return model
+            try:
+                model = GaussianMixture(
+                    **common, n_init=n_init, max_iter=p["max_iter"], random_state=seed
+                ).fit(X)
+            except ValueError as exc:
+                # Settings were validated by split_params, so a ValueError here can only
+                # be scikit-learn's "ill-defined empirical covariance".
+                raise SingularCovarianceError() from exc
+            return model, f"{n_init} start(s) of EM on all {n:,} rows"
         rng = np.random.default_rng(seed)
         idx = rng.choice(n, size=sub, replace=False)
         best: GaussianMixture | None = None
-        for i in range(n_init):
+        for i, child in enumerate(child_seeds(seed, n_init)):
             progress(0.15 + 0.45 * i / n_init, f"Start {i + 1} of {n_init} on a {sub:,}-row sample")
-            cand = GaussianMixture(
-                **common, n_init=1, max_iter=p["max_iter"], random_state=seed + i
-            ).fit(X[idx])
+            try:
+                cand = GaussianMixture(
+                    **common, n_init=1, max_iter=p["max_iter"], random_state=child
+                ).fit(X[idx])
+            except ValueError as exc:
+                raise SingularCovarianceError() from exc
             if best is None or cand.lower_bound_ > best.lower_bound_:
                 best = cand
         assert best is not None
@@ -545,12 +633,13 @@ def _gmm_em(X, k, seed, p, reg, summary, progress) -> GaussianMixture:
             reg_covar=reg,
             tol=p["tol"],
             max_iter=p["max_iter"],
+            n_jobs=p.get("n_jobs"),
             progress=lambda it, ll: progress(
                 min(0.65 + 0.02 * it, 0.88), f"Refining on all {n:,} rows: iteration {it}"
             ),
         )
-        summary["strategy"] = (
+        strategy = (
             f"{n_init} start(s) of EM on a random sample of {sub:,} rows; the best start "
             f"was refined on all {n:,} rows by EM over row blocks"
         )
-        return model
+        return model, strategy

@@ -44,7 +44,6 @@ import pandas as pd
 from scipy.special import logsumexp
 
 from analytics.errors import InputError
-from analytics.model.em import log_gaussian_prob, precision_cholesky
 from analytics.model.fcm import _BLOCK_ROWS, _memberships, _sq_distances
 from analytics.model.fit import (
     COVARIANCE_TYPES,
@@ -55,6 +54,7 @@ from analytics.model.fit import (
     labelled_frame,
     output_names,
 )
+from analytics.model.gaussian import log_gaussian_prob, precision_cholesky
 from analytics.preparation import Preparer
 
 __all__ = [

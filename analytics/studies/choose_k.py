@@ -39,19 +39,19 @@ from sklearn.mixture import GaussianMixture
 from sklearn.utils import check_random_state
 
 from analytics.errors import InputError, ModelError
-from analytics.model.em import log_gaussian_prob
 from analytics.model.fit import (
     COVARIANCE_TYPES,
     MAX_K,
     METHOD_NAMES,
-    _count_distinct,
-    _fit_fcm,
-    _fit_gmm,
-    _fit_kmeans,
-    _split_params,
     check_method,
+    count_distinct,
+    fit_fcm,
+    fit_gmm,
+    fit_kmeans,
     prepare_for_method,
+    split_params,
 )
+from analytics.model.gaussian import log_gaussian_prob
 from analytics.parallel import blas_single
 
 #: Up to this many rows the silhouette is exact; above it, a random sample of this size.
@@ -406,7 +406,7 @@ def _check_ks(ks: Any, X: np.ndarray) -> list[int]:
             code="bad_ks",
         )
     n = X.shape[0]
-    distinct = _count_distinct(X, out[-1]) if out[-1] <= n else _count_distinct(X, n + 1)
+    distinct = count_distinct(X, out[-1]) if out[-1] <= n else count_distinct(X, n + 1)
     too_many = [k for k in out if k > distinct]
     if too_many:
         raise InputError(
@@ -448,16 +448,17 @@ def _fcm_row(X: np.ndarray, model: Any, summary: dict[str, Any]) -> dict[str, fl
 def _sweep_hard(method, X, ks, seed, p, progress, should_stop, notes):
     """Fit k-means or FCM at every k (until stopped); criteria rows, ordered labels, ks done."""
     fit, score, name = {
-        "kmeans": (_fit_kmeans, _kmeans_row, "k-means"),
-        "fcm": (_fit_fcm, _fcm_row, "Fuzzy c-means"),
+        "kmeans": (fit_kmeans, _kmeans_row, "k-means"),
+        "fcm": (fit_fcm, _fcm_row, "Fuzzy c-means"),
     }[method]
     rows, labels, done, unconverged = {}, {}, [], []
     for i, k in enumerate(ks):
         if should_stop():
             break
         progress(i / len(ks) * 0.9, f"{name} with k = {k}")
-        summary: dict[str, Any] = {}
-        model, _ = fit(X, k, seed, p, summary)
+        result = fit(X, k, seed, p)
+        model, summary = result.estimator, result.summary
+        del result
         if not summary["converged"]:
             unconverged.append(k)
         rows[k] = score(X, model, summary)
@@ -869,7 +870,7 @@ def sweep_k(
         params.setdefault("n_init", 1)
     else:
         types = []
-    prep_opts, p = _split_params(method, params)
+    prep_opts, p = split_params(method, params)
     if method == "gmm":
         subsample = int(params.get("subsample", SWEEP_SUBSAMPLE))
         if subsample < 100 or int(p["n_init"]) < 1:
@@ -965,7 +966,7 @@ def _stability_X(
     if not (0.1 <= float(fraction) < 1.0):
         raise InputError("fraction must be between 0.1 and 1 (e.g. 0.8).", code="bad_option")
     params = {k: v for k, v in params.items() if k != "covariance_type"}
-    _, p = _split_params(method, params)
+    _, p = split_params(method, params)
     n = X.shape[0]
     size = min(int(round(fraction * n)), STABILITY_MAX_ROWS)
     if size < max(ks) * 2:
@@ -1012,16 +1013,12 @@ def _stability_X(
 
 
 def _fit_labels(X, k, method, p, seed, cov) -> np.ndarray:
-    summary: dict[str, Any] = {}
     if method == "kmeans":
-        model, _ = _fit_kmeans(X, k, seed, p, summary)
-        return model.labels_
+        return fit_kmeans(X, k, seed, p).estimator.labels_
     if method == "fcm":
-        model, _ = _fit_fcm(X, k, seed, p, summary)
-        return model.labels_
+        return fit_fcm(X, k, seed, p).estimator.labels_
     q = dict(p, covariance_type=cov or p["covariance_type"])
-    _, proba = _fit_gmm(X, k, seed, q, summary, [], _no_progress)
-    return proba.argmax(axis=1)
+    return fit_gmm(X, k, seed, q).soft.argmax(axis=1)
 
 
 def stability(
@@ -1062,7 +1059,7 @@ def stability(
             f"Covariance type must be one of {', '.join(COVARIANCE_TYPES)}, not {cov!r}.",
             code="bad_option",
         )
-    prep_opts, _ = _split_params(method, params)
+    prep_opts, _ = split_params(method, params)
     X, _, _, _ = prepare_for_method(df, method, columns, prep_opts)
     ks_list = _check_ks(ks, X)
     cov_by_k = dict.fromkeys(ks_list, cov) if method == "gmm" else {}

@@ -20,7 +20,6 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from analytics.errors import FileFormatError, InputError, ModelError
-from analytics.parallel import single_blas_thread
 
 __all__ = ["ImageSegmentation", "load_image", "pixel_features", "segment_image"]
 
@@ -536,7 +535,6 @@ def pixel_features(
 # Segmentation
 
 
-@single_blas_thread
 def segment_image(
     image: Any,
     method: str,

@@ -38,7 +38,6 @@ from sklearn.neighbors import NearestNeighbors
 
 from analytics.errors import ColumnError, InputError
 from analytics.model.fit import Segmentation, segment
-from analytics.parallel import blas_single
 from analytics.preparation import (
     ID_NAME,
     ROLE_CATEGORICAL,
@@ -180,8 +179,7 @@ class Synthesizer:
         seg = self.segmentation
         chosen = _check_segments(segments, seg.k)
         rng = np.random.default_rng(random_state)
-        with blas_single():
-            Z, seg_labels = _draw(seg, n, chosen, rng)
+        Z, seg_labels = _draw(seg, n, chosen, rng)
         out = {}
         prep = seg.preparer
         offsets = {c: i for i, c in enumerate(prep.numeric)}
@@ -571,13 +569,12 @@ def privacy_report(
     rng = np.random.default_rng(random_state)
     syn_idx = _subsample(len(X_syn), max_rows, rng)
     real_idx = _subsample(len(X_real), max_rows, rng)
-    with blas_single():
-        nn = NearestNeighbors(n_neighbors=min(2, len(X_real))).fit(X_real)
-        dcr = nn.kneighbors(X_syn[syn_idx], n_neighbors=1)[0][:, 0]
-        if len(X_real) >= 2:
-            rr = nn.kneighbors(X_real[real_idx], n_neighbors=2)[0][:, 1]
-        else:
-            rr = np.array([np.nan])
+    nn = NearestNeighbors(n_neighbors=min(2, len(X_real))).fit(X_real)
+    dcr = nn.kneighbors(X_syn[syn_idx], n_neighbors=1)[0][:, 0]
+    if len(X_real) >= 2:
+        rr = nn.kneighbors(X_real[real_idx], n_neighbors=2)[0][:, 1]
+    else:
+        rr = np.array([np.nan])
     line = float(np.nanquantile(rr, quantile))
     near = dcr <= line if line > 0 else dcr <= 1e-9
     exact = dcr <= 1e-9

@@ -1,0 +1,14 @@
+"""Names and limits shared by the whole package: one definition of each."""
+
+from __future__ import annotations
+
+from analytics.model.gaussian import COVARIANCE_TYPES
+
+#: The segmentation methods, by their API name.
+METHODS = ("kmeans", "fcm", "gmm")
+#: Their names in words.
+METHOD_NAMES = {"kmeans": "k-means", "fcm": "fuzzy c-means", "gmm": "Gaussian mixture"}
+#: Most segments any table or image may be split into.
+MAX_K = 50
+
+__all__ = ["COVARIANCE_TYPES", "MAX_K", "METHODS", "METHOD_NAMES"]
