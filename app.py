@@ -10,16 +10,22 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import streamlit as st
-from threadpoolctl import threadpool_limits
 
+from analytics.parallel import limit_blas_threads
 from ui.data import ensure_dataset, features
-from ui.server import serve_downloads_uncompressed
 from ui.state import SEGMENTATION, init_state
 
-# Streamlit loaded numpy before this script ran, so the variables above came too late
-# for this process: limit the already-loaded BLAS library directly (process-wide).
-threadpool_limits(limits=1, user_api="blas")
-serve_downloads_uncompressed()
+
+@st.cache_resource
+def _limit_blas_once() -> bool:
+    """Streamlit loaded numpy before this script ran, so the variables above came too
+    late for this process: limit the already-loaded BLAS library directly, once per
+    process (the threading policy is set here, at the edge, not inside analytics)."""
+    limit_blas_threads(1)
+    return True
+
+
+_limit_blas_once()
 
 st.set_page_config(page_title="Segmentation workbench", page_icon="🧭", layout="wide")
 init_state()

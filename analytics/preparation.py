@@ -318,7 +318,7 @@ class Preparer:
         if not self.feature_names:
             raise ColumnError(
                 "None of the chosen columns can be used as a feature. Pick at least one "
-                "column with numbers or categories on the Data page.",
+                "column with numbers or categories.",
                 code="no_features",
             )
         return self
@@ -583,7 +583,7 @@ def prepare(
         if not columns:
             raise ColumnError(
                 "No column holds numbers or categories that can describe customers. "
-                "Check the file, or choose columns by hand on the Data page.",
+                "Check the file, or choose the columns by hand.",
                 code="no_features",
             )
     columns = [str(c) for c in columns]

@@ -6,4 +6,5 @@ cd "$(dirname "$0")/.."
 make_venv requirements.txt
 # One BLAS thread per process: OpenBLAS spinning threads slow fits down badly on small machines.
 export OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1
-exec .venv/bin/streamlit run app.py "$@"
+# serve.py runs app.py through st.App so downloads are served uncompressed (ui/server.py).
+exec .venv/bin/streamlit run serve.py "$@"

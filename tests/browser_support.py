@@ -32,12 +32,12 @@ def free_port() -> int:
 
 @contextmanager
 def running_app(timeout: float = 90.0, with_process: bool = False) -> Iterator:
-    """Serve app.py with streamlit on 127.0.0.1; yields the base URL
+    """Serve the app (serve.py, as run_app.sh does) on 127.0.0.1; yields the base URL
     (and the server process too when ``with_process``)."""
     port = free_port()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
+        sys.executable, "-m", "streamlit", "run", "serve.py",
         "--server.headless", "true", "--server.address", "127.0.0.1",
         "--server.port", str(port), "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",

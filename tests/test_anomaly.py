@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy.special import logsumexp
 
 from analytics.charts.anomaly import anomaly_map, density_histogram
 from analytics.errors import InputError
@@ -17,12 +16,10 @@ from analytics.model.fit import COVARIANCE_TYPES, segment
 from analytics.studies.anomaly import (
     AnomalyResult,
     anomaly_scores,
-    component_log_prob,
-    component_sd,
     fit_anomaly_model,
     flag_lowest,
-    small_components,
 )
+from analytics.studies.mixture import small_components
 
 FAST = {"n_init": 1}
 
@@ -93,7 +90,9 @@ def test_log_density_matches_scikit_learn_when_no_tiny_segment():
     scores = anomaly_scores(df, 3, random_state=0, **FAST)
     seg = segment(df, "gmm", 3, random_state=0, **FAST)
     assert not small_components(seg.model, len(df)).any()
-    np.testing.assert_allclose(scores["log_density"], seg.model.score_samples(seg.X), rtol=1e-10)
+    np.testing.assert_allclose(
+        scores["log_density"], seg.estimator.score_samples(seg.X), rtol=1e-10
+    )
     np.testing.assert_array_equal(scores["nearest_segment"], seg.labels)
 
 
@@ -134,7 +133,7 @@ def test_deviation_uses_the_component_covariance(cov):
     df = customers(300, seed=3)
     res = fit_anomaly_model(df, 3, columns=["age", "income", "score"], covariance_type=cov, **FAST)
     seg = res.segmentation
-    m = seg.model
+    m = seg.estimator
     # Reference: per-component covariance from the precision matrices (an independent path).
     prec = np.asarray(m.precisions_)
     k, p = m.means_.shape
@@ -146,7 +145,7 @@ def test_deviation_uses_the_component_covariance(cov):
         var = 1.0 / prec
     else:
         var = np.tile((1.0 / prec)[:, None], (1, p))
-    np.testing.assert_allclose(component_sd(m), np.sqrt(var), rtol=1e-6)
+    np.testing.assert_allclose(seg.model.component_sd(), np.sqrt(var[seg.order]), rtol=1e-6)
     comp = seg.order[res.scores["nearest_segment"].to_numpy() - 1]
     z = (seg.X - m.means_[comp]) / np.sqrt(var[comp])
     i = int(np.argmax(np.abs(z).max(axis=1)))
@@ -156,7 +155,7 @@ def test_deviation_uses_the_component_covariance(cov):
     assert row["top_sd_1"] == pytest.approx(z[i, j], abs=1e-3)
     # The mixture density written out per component matches scikit-learn for every type.
     ref = m.score_samples(seg.X)
-    mine = logsumexp(component_log_prob(m, seg.X) + np.log(m.weights_), axis=1)
+    mine = seg.model.log_density_of(seg.X)
     np.testing.assert_allclose(mine, ref, rtol=1e-8, atol=1e-8)
 
 

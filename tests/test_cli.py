@@ -70,7 +70,9 @@ def test_fit_writes_a_model_equal_to_the_in_memory_fit(files) -> None:
     model = load_model(files["model"])
     seg = segment(read_table(files["train"]), "kmeans", 4, n_init=2)
     assert model.summary["sizes"] == seg.sizes.tolist()
-    np.testing.assert_array_equal(model.params["centers"], seg.model.cluster_centers_[seg.order])
+    np.testing.assert_array_equal(
+        model.params["centers"], seg.estimator.cluster_centers_[seg.order]
+    )
 
 
 @pytest.mark.parametrize("chunksize", [7, 100_000])

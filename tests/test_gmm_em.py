@@ -62,8 +62,10 @@ def test_segment_on_big_tables_refines_a_subsample_start_on_every_row(X):
     assert "sample of 5,000 rows" in seg.summary["strategy"]
     Xp, _ = prepare(df)
     # The reported log-likelihood and BIC are those of the final model on all rows.
-    assert seg.summary["log_likelihood"] == pytest.approx(seg.model.score(Xp) * len(Xp), rel=1e-9)
-    assert seg.summary["bic"] == pytest.approx(seg.model.bic(Xp), rel=1e-9)
+    assert seg.summary["log_likelihood"] == pytest.approx(
+        seg.estimator.score(Xp) * len(Xp), rel=1e-9
+    )
+    assert seg.summary["bic"] == pytest.approx(seg.estimator.bic(Xp), rel=1e-9)
     plain = GaussianMixture(3, n_init=1, random_state=0).fit(Xp)
     assert seg.summary["log_likelihood"] / len(Xp) >= plain.score(Xp) - 1e-3
-    np.testing.assert_allclose(seg.proba, seg.model.predict_proba(Xp)[:, seg.order], atol=1e-10)
+    np.testing.assert_allclose(seg.proba, seg.estimator.predict_proba(Xp)[:, seg.order], atol=1e-10)

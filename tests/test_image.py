@@ -111,7 +111,7 @@ def test_labels_match_fitted_model_predict(results, blocks, method):
     img, _ = blocks
     res = results[method]
     x = pixel_features(img.reshape(-1, 3), img.shape[:2]).astype(np.float64)
-    component = res.model.predict(x)
+    component = res.estimator.predict(x)
     np.testing.assert_array_equal(res.segment_order[res.labels.ravel() - 1], component)
 
 
@@ -128,7 +128,7 @@ def test_soft_maps_are_memberships(results, blocks, method):
     np.testing.assert_array_equal(maps.argmax(axis=0) + 1, res.labels)
     # Same numbers as the fitted estimator's own predict_proba.
     x = pixel_features(img.reshape(-1, 3), img.shape[:2]).astype(np.float64)
-    proba = res.model.predict_proba(x)[:, res.segment_order]
+    proba = res.estimator.predict_proba(x)[:, res.segment_order]
     np.testing.assert_allclose(maps.reshape(4, -1).T, proba, atol=1e-4)
 
 
@@ -136,9 +136,9 @@ def test_soft_maps_are_memberships(results, blocks, method):
 def test_fcm_soft_maps_follow_fuzzifier(blocks, m):
     img, _ = blocks
     res = segment_image(img, "fcm", 3, m=m, include_position=True)
-    assert res.model.m == m
+    assert res.estimator.m == m
     x = pixel_features(img.reshape(-1, 3), img.shape[:2], include_position=True)
-    proba = res.model.predict_proba(x.astype(np.float64))[:, res.segment_order]
+    proba = res.estimator.predict_proba(x.astype(np.float64))[:, res.segment_order]
     maps = np.stack([res.soft_map(s).ravel() for s in range(1, 4)], axis=1)
     np.testing.assert_allclose(maps, proba, atol=1e-4)
 
@@ -147,10 +147,10 @@ def test_fcm_soft_maps_follow_fuzzifier(blocks, m):
 def test_gmm_covariance_types(blocks, covariance_type):
     img, truth = blocks
     res = segment_image(img, "gmm", 4, covariance_type=covariance_type)
-    assert res.model.covariance_type == covariance_type
+    assert res.estimator.covariance_type == covariance_type
     assert adjusted_rand_score(truth.ravel(), res.labels.ravel()) == 1.0
     x = pixel_features(img.reshape(-1, 3), img.shape[:2]).astype(np.float64)
-    proba = res.model.predict_proba(x)[:, res.segment_order]
+    proba = res.estimator.predict_proba(x)[:, res.segment_order]
     np.testing.assert_allclose(res.soft_map(2).ravel(), proba[:, 1], atol=1e-4)
 
 

@@ -115,7 +115,7 @@ def test_the_file_is_one_json_document_with_everything_named(fits, tmp_path) -> 
     assert np.shape(m["weights"]) == (4,) and np.shape(m["means"]) == (4, p)
     assert np.shape(m["covariances"]) == (4, p, p)
     # Components are stored in segment order and the floats round-trip exactly.
-    est, order = seg.model, seg.order
+    est, order = seg.estimator, seg.order
     assert np.array_equal(np.array(m["means"]), est.means_[order])
     assert np.array_equal(np.array(m["covariances"]), est.covariances_[order])
     assert np.array_equal(np.array(m["weights"]), est.weights_[order])
@@ -128,7 +128,8 @@ def test_fcm_and_kmeans_files_hold_centres_and_m(fits) -> None:
         doc = json.loads(model_bytes(fits[case]))
         assert set(doc["model"]) == keys
         assert np.array_equal(
-            np.array(doc["model"]["centers"]), fits[case].model.cluster_centers_[fits[case].order]
+            np.array(doc["model"]["centers"]),
+            fits[case].estimator.cluster_centers_[fits[case].order],
         )
     assert json.loads(model_bytes(fits[1]))["model"]["m"] == 1.7
 

@@ -388,3 +388,17 @@ def test_category_codes_written_as_text_numbers_match_their_category() -> None:
     onehot = prep.transform(new)[:, len(prep.numeric) :]
     assert onehot.argmax(axis=1)[:3].tolist() == [0, 1, 2]
     assert onehot.sum(axis=1).tolist() == [1.0, 1.0, 1.0, 0.0]  # 9 was never seen
+
+
+def test_fit_twice_gives_the_same_state_and_warnings():
+    # scikit-learn's contract: fit is idempotent (warnings used to accumulate).
+    from analytics import Preparer
+
+    df = _customers()
+    df["flat"] = 1.0
+    cols = ["income", "age", "score", "region", "country", "flat", "tier"]
+    prep = Preparer(columns=cols, options=PrepOptions(log_transform=True))
+    first = prep.fit(df).to_dict()
+    second = prep.fit(df).to_dict()
+    assert first == second
+    assert len(second["warnings"]) == len(set(second["warnings"])) >= 1

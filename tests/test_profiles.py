@@ -216,7 +216,7 @@ def test_pca_ellipses_are_projected_covariances(df, cov_type):
     proj = projection_2d(seg, sigmas=(1,))
     pca = PCA(n_components=2, random_state=0).fit(seg.X)
     W = pca.components_
-    cov = np.asarray(seg.model.covariances_)
+    cov = np.asarray(seg.estimator.covariances_)
     p = seg.X.shape[1]
     for j in range(2):
         comp = seg.order[j]
@@ -229,7 +229,7 @@ def test_pca_ellipses_are_projected_covariances(df, cov_type):
         else:
             full = np.eye(p) * cov[comp]
         e = proj.ellipses[proj.ellipses["segment"] == j + 1][["x", "y"]].to_numpy()
-        mean2 = (seg.model.means_[comp] - pca.mean_) @ W.T
+        mean2 = (seg.estimator.means_[comp] - pca.mean_) @ W.T
         want = ellipse_points(mean2, W @ full @ W.T, 1)
         assert np.allclose(e, want)
 

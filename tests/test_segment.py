@@ -93,7 +93,7 @@ def test_gmm_log_likelihood_equals_scikit_learn(covariance_type, n_init):
     assert s.summary["log_likelihood"] == pytest.approx(gm.score(s.X) * n, rel=1e-6)
     assert s.summary["bic"] == pytest.approx(gm.bic(s.X), rel=1e-6)
     # the same log-likelihood from the fitted parameters in closed form
-    per_row = _mixture_loglik(s.model, s.X)
+    per_row = _mixture_loglik(s.estimator, s.X)
     assert s.summary["log_likelihood"] == pytest.approx(per_row.sum(), rel=1e-8)
     np.testing.assert_allclose(s.log_density(), per_row, rtol=1e-8, atol=1e-8)
     np.testing.assert_allclose(s.log_density(df), per_row, rtol=1e-8, atol=1e-8)
@@ -103,7 +103,7 @@ def test_gmm_log_likelihood_equals_scikit_learn(covariance_type, n_init):
 def test_gmm_posteriors_are_bayes_rule():
     df, _ = _blob_frame(n=90, k=3, seed=3)
     s = segment(df, "gmm", 3, covariance_type="full")
-    m = s.model
+    m = s.estimator
     logs = np.column_stack(
         [
             np.log(m.weights_[j]) + multivariate_normal(m.means_[j], m.covariances_[j]).logpdf(s.X)
@@ -387,7 +387,7 @@ def test_fcm_summary_reports_validity_indices():
     s = segment(df, "fcm", 3)
     assert 1 / 3 <= s.summary["partition_coefficient"] <= 1
     assert 0 <= s.summary["partition_entropy"] <= np.log(3)
-    assert s.summary["objective"] == pytest.approx(s.model.objective_)
+    assert s.summary["objective"] == pytest.approx(s.estimator.objective_)
 
 
 @pytest.mark.parametrize(
@@ -510,3 +510,18 @@ def test_roles_from_an_earlier_profile_give_the_same_segmentation() -> None:
     # Only some roles known: the rest are profiled on the spot.
     c = segment(df, "kmeans", 3, columns=cols, roles={"spend": "numeric"})
     np.testing.assert_array_equal(a.labels, c.labels)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_the_fit_scores_through_its_one_segment_model(method):
+    # One scorer: the fit's own soft output, predict() and the saved model agree.
+    import io as _io
+
+    from analytics import load_model
+
+    df, _ = _blob_frame(n=120, seed=31)
+    s = segment(df, method, 3)
+    np.testing.assert_allclose(s.model.proba_of(s.X), s.proba, atol=1e-8)
+    np.testing.assert_array_equal(s.model.labels_of(s.X), s.labels)
+    buf = _io.BytesIO(s.model.to_bytes())
+    np.testing.assert_allclose(load_model(buf).predict_proba(df), s.predict_proba(df), atol=1e-12)

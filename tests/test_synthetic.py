@@ -14,10 +14,10 @@ from analytics.charts.synthetic import (
 )
 from analytics.errors import InputError
 from analytics.model.fit import COVARIANCE_TYPES, segment
+from analytics.studies.mixture import best_k_by_bic
 from analytics.studies.synthetic import (
     MAX_ROWS,
     _draw,
-    best_k_by_bic,
     fidelity_report,
     fit_synthesizer,
     privacy_report,
@@ -148,7 +148,7 @@ def test_draws_have_the_mixture_moments(cov):
     # Closed form: mean = sum w mu; cov = sum w (Sigma + mu mu') - mean mean'.
     df = customers(300, seed=2)
     seg = segment(df, "gmm", 3, ["age", "income", "score"], covariance_type=cov, **FAST)
-    m = seg.model
+    m = seg.estimator
     k, p = m.means_.shape
     cov_full = {
         "full": lambda c: c,

@@ -16,6 +16,7 @@ import pandas as pd
 import streamlit as st
 
 from analytics import InputError, PrepOptions
+from analytics.io import DEFAULT_MAX_BYTES
 from ui import cache
 from ui.state import ANOMALIES, DATASET, FEATURES, LOAD_ERROR, PREP, SEGMENTATION, SWEEP, SYNTHETIC
 
@@ -24,7 +25,9 @@ SAMPLE_NAME = "Sample customers (customers.csv)"
 #: Probabilities in downloaded tables are rounded to this many decimals (said in the help).
 PROBABILITY_DECIMALS = 6
 #: Largest CSV the Data page accepts, in MB; the same number is in .streamlit/config.toml.
-MAX_UPLOAD_MB = 200
+# The one upload limit: the reader's; .streamlit/config.toml's maxUploadSize must match
+# (tests/test_limits.py checks it).
+MAX_UPLOAD_MB = DEFAULT_MAX_BYTES // (1024 * 1024)
 
 
 def sha256(data: bytes) -> str:

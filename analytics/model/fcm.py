@@ -14,70 +14,19 @@ One iteration therefore costs about two matrix products over the data.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterator
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClusterMixin, TransformerMixin
 from sklearn.cluster import kmeans_plusplus
 from sklearn.utils.validation import check_is_fitted, check_random_state, validate_data
 
-# Rows per block: 16k rows x 10 features x 8 bytes = 1.3 MB, which stays in L2/L3
-# cache together with the (block, k) distance and membership arrays.
-_BLOCK_ROWS = 16_384
-
-
-def _blocks(n: int, size: int = _BLOCK_ROWS) -> Iterator[slice]:
-    for start in range(0, n, size):
-        yield slice(start, min(start + size, n))
-
-
-def _sq_distances_t(
-    X: np.ndarray, centers: np.ndarray, c_sq: np.ndarray, x_sq: np.ndarray | None = None
-) -> np.ndarray:
-    """Squared Euclidean distances in centre-major layout, shape (k, n), clipped at 0.
-
-    Centre-major, because every later reduction runs over the k centres: with k rows
-    of n contiguous values a reduction is k vectorised passes, while reducing each
-    short (k,) row of an (n, k) array is several times slower in numpy.
-    ``x_sq`` (n,) may be passed in so row norms are computed once per fit.
-    """
-    d2 = (-2.0 * centers) @ X.T
-    d2 += (np.einsum("ij,ij->i", X, X) if x_sq is None else x_sq)[None, :]
-    d2 += c_sq[:, None]
-    np.maximum(d2, 0.0, out=d2)
-    return d2
-
-
-def _memberships_t(d2: np.ndarray, m: float) -> np.ndarray:
-    """Memberships (k, n) from squared distances (k, n); columns sum to 1. Overwrites d2.
-
-    Works with ratios to each point's smallest distance, so the largest term is
-    exactly 1 and nothing overflows; a point sitting exactly on a centre gets
-    membership 1 there (shared equally if it sits on several) instead of NaN.
-    """
-    d_min = d2.min(axis=0)
-    on_centre = d_min <= 0.0
-    zero = d2[:, on_centre] <= 0.0 if on_centre.any() else None
-    with np.errstate(divide="ignore", invalid="ignore"):
-        u = np.divide(d_min[None, :], d2, out=d2)  # d2 is not needed afterwards
-    if m != 2.0:  # for the usual m = 2 the exponent is 1: skip the costly power
-        np.power(u, 1.0 / (m - 1.0), out=u)
-    if zero is not None:
-        u[:, on_centre] = zero.astype(u.dtype)
-    u /= u.sum(axis=0)[None, :]
-    return u
-
-
-def _sq_distances(
-    X: np.ndarray, centers: np.ndarray, c_sq: np.ndarray, x_sq: np.ndarray | None = None
-) -> np.ndarray:
-    """Squared Euclidean distances, shape (n, k) (a transposed view of the (k, n) kernel)."""
-    return _sq_distances_t(X, centers, c_sq, x_sq).T
-
-
-def _memberships(d2: np.ndarray, m: float) -> np.ndarray:
-    """Membership matrix (n, k) from squared distances (n, k); rows sum to 1."""
-    return _memberships_t(np.array(d2.T, order="C", copy=True), m).T
+from analytics.model.distances import (
+    memberships,
+    memberships_t,
+    row_blocks,
+    sq_distances,
+    sq_distances_t,
+)
 
 
 class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
@@ -188,9 +137,9 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
             # Several starts: keep the one with the lowest objective J_m.
             c_sq = np.einsum("ij,ij->i", centers, centers)
             obj = 0.0
-            for sl in _blocks(X.shape[0]):
-                d2 = _sq_distances(X[sl], centers, c_sq, x_sq[sl])
-                u = _memberships(d2.copy(), m)
+            for sl in row_blocks(X.shape[0]):
+                d2 = sq_distances(X[sl], centers, c_sq, x_sq[sl])
+                u = memberships(d2.copy(), m)
                 obj += float(((u**m) * d2).sum())
             if best is None or obj < best[0]:
                 best = (obj, centers, it, converged)
@@ -227,8 +176,8 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         u_all = np.empty((k, n), dtype=X.dtype)
         num = np.zeros_like(centers, dtype=np.float64)
         den = np.zeros(k, dtype=np.float64)
-        for sl in _blocks(n):
-            u = _memberships_t(_sq_distances_t(X[sl], centers, c_sq, x_sq[sl]), m)
+        for sl in row_blocks(n):
+            u = memberships_t(sq_distances_t(X[sl], centers, c_sq, x_sq[sl]), m)
             u_all[:, sl] = u
             um = np.multiply(u, u, out=u) if m == 2.0 else u**m
             num += um @ X[sl]
@@ -243,8 +192,8 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         centers = self.cluster_centers_
         c_sq = np.einsum("ij,ij->i", centers, centers)
         out = np.empty((X.shape[0], centers.shape[0]), dtype=np.float64)
-        for sl in _blocks(X.shape[0]):
-            out[sl] = _memberships_t(_sq_distances_t(X[sl], centers, c_sq), float(self.m)).T
+        for sl in row_blocks(X.shape[0]):
+            out[sl] = memberships_t(sq_distances_t(X[sl], centers, c_sq), float(self.m)).T
         return out
 
     def _set_indices(self, X: np.ndarray) -> None:
@@ -252,15 +201,15 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         n, k = u.shape
         c_sq = np.einsum("ij,ij->i", centers, centers)
         obj = 0.0
-        for sl in _blocks(n):
-            obj += float(((u[sl] ** m) * _sq_distances(X[sl], centers, c_sq)).sum())
+        for sl in row_blocks(n):
+            obj += float(((u[sl] ** m) * sq_distances(X[sl], centers, c_sq)).sum())
         self.objective_ = obj
         self.partition_coefficient_ = float((u**2).sum() / n)
         with np.errstate(divide="ignore", invalid="ignore"):
             ent = np.where(u > 0, u * np.log(u), 0.0)
         self.partition_entropy_ = float(-ent.sum() / n)
         if k > 1:
-            cd = _sq_distances(centers.astype(np.float64), centers.astype(np.float64), c_sq)
+            cd = sq_distances(centers.astype(np.float64), centers.astype(np.float64), c_sq)
             np.fill_diagonal(cd, np.inf)
             sep = float(cd.min())
             self.xie_beni_ = float(obj / (n * sep)) if sep > 0 else float("inf")
@@ -287,4 +236,4 @@ class FuzzyCMeans(ClusterMixin, TransformerMixin, BaseEstimator):
         X = validate_data(self, X, dtype=[np.float64, np.float32], reset=False)
         centers = self.cluster_centers_.astype(np.float64)
         c_sq = np.einsum("ij,ij->i", centers, centers)
-        return np.sqrt(_sq_distances(np.asarray(X, dtype=np.float64), centers, c_sq))
+        return np.sqrt(sq_distances(np.asarray(X, dtype=np.float64), centers, c_sq))

@@ -19,6 +19,7 @@ from analytics.errors import InputError
 from analytics.model.em import blocked_em, posteriors
 from analytics.model.fcm import FuzzyCMeans
 from analytics.model.gaussian import SingularCovarianceError, n_parameters
+from analytics.model.segment_model import SegmentModel, labelled_frame, output_names
 from analytics.preparation import Preparer, PrepOptions, prepare
 
 _PREP_PARAMS = {"scaling", "log_transform", "impute"}
@@ -63,7 +64,11 @@ class Segmentation:
     centers : DataFrame of shape (k, n_columns), index ``segment`` 1..k, original units
     X : ndarray of shape (n_rows, n_features), the prepared features
     preparer : the fitted :class:`~analytics.preparation.Preparer`
-    model : the fitted estimator (its component j is segment ``rank[j]``)
+    model : the :class:`~analytics.model.segment_model.SegmentModel` (segment order):
+        the one scorer behind ``predict``, model files, anomalies and synthetic data
+    estimator : the fitted scikit-learn-style estimator (its component ``order[j]``
+        is segment j + 1)
+    order : ndarray of shape (k,), estimator component of each segment
     described : preparation of every chosen column (see ``profile_preparer``)
     summary : method, parameters, convergence, iterations and fit criteria
     warnings : plain sentences about preparation and fitting
@@ -76,7 +81,8 @@ class Segmentation:
     centers: pd.DataFrame
     X: np.ndarray
     preparer: Preparer
-    model: Any
+    model: SegmentModel
+    estimator: Any
     order: np.ndarray
     data: pd.DataFrame
     described: Preparer | None = None
@@ -108,15 +114,6 @@ class Segmentation:
         """Names of the added columns, renamed with a suffix if the input already uses them."""
         return output_names(existing, self.k)
 
-    def _frame(
-        self,
-        df: pd.DataFrame,
-        labels: np.ndarray,
-        proba: np.ndarray,
-        decimals: int | None = None,
-    ) -> pd.DataFrame:
-        return labelled_frame(df, labels, proba, decimals)
-
     def table(self, probability_decimals: int | None = None) -> pd.DataFrame:
         """The input frame unchanged plus ``segment``, ``segment_probability`` and
         ``prob_segment_1`` .. ``prob_segment_k``, shape (n_rows, n_columns + k + 2).
@@ -124,86 +121,25 @@ class Segmentation:
         ``probability_decimals`` rounds only the added probabilities (downloads use 6:
         full 17-digit floats would make a million-row file ~40% larger for nothing).
         """
-        return self._frame(self.data, self.labels, self.proba, probability_decimals)
+        return labelled_frame(self.data, self.labels, self.proba, probability_decimals)
 
     def predict_proba(self, new_df: pd.DataFrame) -> np.ndarray:
         """Segment probabilities of new rows, shape (n_new, k), columns in segment order."""
-        X = self.preparer.transform(_as_frame(new_df).rename(columns=str))
-        return self._proba_of(X)
-
-    def _proba_of(self, X: np.ndarray) -> np.ndarray:
-        if self.method == "kmeans":
-            raw = np.eye(self.k)[self.model.predict(X)]
-        else:
-            raw = self.model.predict_proba(X)
-        return raw[:, self.order]
+        return self.model.predict_proba(_as_frame(new_df))
 
     def predict(self, new_df: pd.DataFrame) -> pd.DataFrame:
         """``new_df`` plus the same added columns as :meth:`table`."""
-        new_df = _as_frame(new_df)
-        proba = self.predict_proba(new_df)
-        return self._frame(new_df, proba.argmax(axis=1) + 1, proba)
+        return self.model.predict(_as_frame(new_df))
 
     def save(self, path: str | os.PathLike[str]) -> None:
         """Write the model as one JSON file (no pickle); reopen with ``analytics.load_model``."""
-        from analytics.model.segment_model import save_model  # model_io imports this module
-
-        save_model(self, path)
+        self.model.save(path)
 
     def log_density(self, new_df: pd.DataFrame | None = None) -> np.ndarray:
         """Log-density of rows under the mixture (GMM only), shape (n_rows,)."""
-        if self.method != "gmm":
-            raise InputError("Densities exist only for Gaussian mixtures.", code="not_a_mixture")
-        X = (
-            self.X
-            if new_df is None
-            else self.preparer.transform(_as_frame(new_df).rename(columns=str))
-        )
-        return self.model.score_samples(X)
-
-
-def output_names(existing: Sequence[Any], k: int) -> dict[str, Any]:
-    """Names of the columns added to a labelled table (``segment``, ``segment_probability``,
-    ``prob_segment_1..k``), each suffixed ``_model`` while the input already uses it."""
-    taken = {str(c) for c in existing}
-
-    def free(name: str) -> str:
-        while name in taken:
-            name += "_model"
-        return name
-
-    return {
-        "segment": free("segment"),
-        "segment_probability": free("segment_probability"),
-        "prob": [free(f"prob_segment_{j}") for j in range(1, k + 1)],
-    }
-
-
-def labelled_frame(
-    df: pd.DataFrame, labels: np.ndarray, proba: np.ndarray, decimals: int | None = None
-) -> pd.DataFrame:
-    """``df`` unchanged plus the segment columns.
-
-    Parameters
-    ----------
-    df : DataFrame of shape (n, c)
-    labels : ndarray of shape (n,), values 1..k
-    proba : ndarray of shape (n, k)
-    decimals : round the added probabilities (downloads), or None
-
-    Returns
-    -------
-    DataFrame of shape (n, c + k + 2)
-    """
-    names = output_names(df.columns, proba.shape[1])
-    if decimals is not None:
-        proba = np.round(proba, decimals)
-    added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
-    for j, name in enumerate(names["prob"]):
-        added[name] = proba[:, j]
-    # No copy of df first: with pandas copy-on-write the result never writes through to
-    # the caller's frame, and copying a million-row table costs half a second.
-    return pd.concat([df, pd.DataFrame(added, index=df.index)], axis=1)
+        if new_df is None:
+            return self.model.log_density_of(self.X)
+        return self.model.log_density(_as_frame(new_df))
 
 
 def _as_frame(df: Any) -> pd.DataFrame:
@@ -400,6 +336,8 @@ def segment(
             f"{empty} segment(s) ended up with no customers; fewer segments may suit the data."
         )
     summary["sizes"] = np.bincount(labels, minlength=k + 1)[1:].tolist()
+    all_warnings = list(preparer.warnings) + fit_warnings
+    scorer = SegmentModel.from_estimator(method, model, order, preparer, summary, all_warnings)
     progress(1.0, "Done")
     return Segmentation(
         method=method,
@@ -409,12 +347,13 @@ def segment(
         centers=centers,
         X=X,
         preparer=preparer,
-        model=model,
+        model=scorer,
+        estimator=model,
         order=order,
         data=df,
         described=described,
         summary=summary,
-        warnings=list(preparer.warnings) + fit_warnings,
+        warnings=all_warnings,
     )
 
 

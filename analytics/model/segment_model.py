@@ -43,24 +43,18 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
+from analytics.constants import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
 from analytics.errors import InputError
-from analytics.model.fcm import _BLOCK_ROWS, _memberships, _sq_distances
-from analytics.model.fit import (
-    COVARIANCE_TYPES,
-    MAX_K,
-    METHOD_NAMES,
-    METHODS,
-    Segmentation,
-    labelled_frame,
-    output_names,
-)
-from analytics.model.gaussian import log_gaussian_prob, precision_cholesky
+from analytics.model.distances import BLOCK_ROWS, memberships, nearest_centre, sq_distances
+from analytics.model.gaussian import precision_cholesky, variances, weighted_log_prob
 from analytics.preparation import Preparer
 
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
     "SegmentModel",
+    "labelled_frame",
+    "output_names",
     "align_categories",
     "as_model",
     "load_model",
@@ -122,29 +116,43 @@ class SegmentModel:
 
     # -- construction --------------------------------------------------------------------
     @classmethod
-    def from_segmentation(cls, seg: Segmentation) -> SegmentModel:
-        """The portable model of a fitted :class:`~analytics.model.fit.Segmentation`."""
-        if not isinstance(seg, Segmentation):
-            raise InputError("Expected a fitted segmentation.", code="not_a_segmentation")
-        order = np.asarray(seg.order)
-        est = seg.model
-        if seg.method == "kmeans":
-            params: dict[str, Any] = {"centers": np.asarray(est.cluster_centers_)[order]}
-        elif seg.method == "fcm":
-            centers = np.asarray(est.cluster_centers_)[order]
-            params = {"centers": centers, "m": float(est.m), "dtype": str(centers.dtype)}
+    def from_estimator(
+        cls,
+        method: str,
+        estimator: Any,
+        order: np.ndarray,
+        preparer: Preparer | None,
+        summary: dict[str, Any],
+        warnings: Sequence[str] = (),
+    ) -> SegmentModel:
+        """The model of a fitted estimator (KMeans, FuzzyCMeans or GaussianMixture),
+        components reordered so that component j is segment j + 1 (``order[j]``)."""
+        order = np.asarray(order)
+        k = len(order)
+        if method == "kmeans":
+            params: dict[str, Any] = {"centers": np.asarray(estimator.cluster_centers_)[order]}
+        elif method == "fcm":
+            centers = np.asarray(estimator.cluster_centers_)[order]
+            params = {"centers": centers, "m": float(estimator.m), "dtype": str(centers.dtype)}
         else:
-            cov_type = est.covariance_type
-            cov = np.asarray(est.covariances_)
+            cov_type = estimator.covariance_type
+            cov = np.asarray(estimator.covariances_)
             params = {
                 "covariance_type": cov_type,
-                "weights": np.asarray(est.weights_)[order],
-                "means": np.asarray(est.means_)[order],
+                "weights": np.asarray(estimator.weights_)[order],
+                "means": np.asarray(estimator.means_)[order],
                 "covariances": cov if cov_type == "tied" else cov[order],
             }
-        prep = Preparer.from_dict(seg.preparer.to_dict())  # a copy the model owns
-        summary = _json_safe(seg.summary)
-        return cls(seg.method, seg.k, prep, params, summary, list(seg.warnings))
+        prep = None if preparer is None else Preparer.from_dict(preparer.to_dict())  # owned copy
+        return cls(method, k, prep, params, json_safe(summary), list(warnings))
+
+    @classmethod
+    def from_segmentation(cls, seg: Any) -> SegmentModel:
+        """The portable model of a fitted :class:`~analytics.model.fit.Segmentation`."""
+        model = getattr(seg, "model", None)
+        if not isinstance(model, SegmentModel):
+            raise InputError("Expected a fitted segmentation.", code="not_a_segmentation")
+        return model
 
     @classmethod
     def from_dict(cls, doc: Any) -> SegmentModel:
@@ -187,7 +195,7 @@ class SegmentModel:
 
     def predict_proba(self, new_df: pd.DataFrame) -> np.ndarray:
         """Segment probabilities of new rows, shape (n_new, k), columns in segment order."""
-        return self._proba_of(self.transform(new_df))
+        return self.proba_of(self.transform(new_df))
 
     def predict(self, new_df: pd.DataFrame) -> pd.DataFrame:
         """``new_df`` plus ``segment``, ``segment_probability`` and ``prob_segment_1..k``."""
@@ -197,42 +205,63 @@ class SegmentModel:
 
     def log_density(self, new_df: pd.DataFrame) -> np.ndarray:
         """Log-density of new rows under the mixture (GMM only), shape (n_new,)."""
-        if self.method != "gmm":
-            raise InputError("Densities exist only for Gaussian mixtures.", code="not_a_mixture")
-        return logsumexp(self._weighted_log_prob(self.transform(new_df)), axis=1)
+        self._need_mixture()
+        return self.log_density_of(self.transform(new_df))
 
-    def _proba_of(self, X: np.ndarray) -> np.ndarray:
+    # -- scoring prepared features (the one scorer: fits, files, CLI, Dask, images,
+    # anomalies and synthetic data all come here) ------------------------------------
+    def labels_of(self, X: np.ndarray) -> np.ndarray:
+        """Segment (1..k) of prepared rows ``X`` (n, p), shape (n,)."""
+        if self.method == "gmm":
+            top = np.empty(X.shape[0], dtype=np.intp)
+            for start in range(0, X.shape[0], BLOCK_ROWS):
+                block = X[start : start + BLOCK_ROWS]
+                top[start : start + len(block)] = self.weighted_log_prob(block).argmax(axis=1)
+            return top + 1
+        return nearest_centre(X, self.params["centers"]) + 1
+
+    def proba_of(self, X: np.ndarray) -> np.ndarray:
+        """Soft output of prepared rows ``X`` (n, p), shape (n, k), rows sum to 1:
+        GMM posteriors, FCM memberships, k-means one-hot of the nearest centre."""
         if self.method == "kmeans":
-            # scikit-learn's assignment: argmin of |c|^2 - 2 x.c (|x|^2 is the same for all c).
-            c = self.params["centers"]
-            labels = np.empty(X.shape[0], dtype="int64")
-            c_sq = np.einsum("ij,ij->i", c, c)
-            for start in range(0, X.shape[0], _BLOCK_ROWS):
-                block = X[start : start + _BLOCK_ROWS]
-                labels[start : start + len(block)] = (c_sq[None, :] - 2.0 * (block @ c.T)).argmin(
-                    axis=1
-                )
-            return np.eye(self.k)[labels]
+            return np.eye(self.k)[self.labels_of(X) - 1]
         if self.method == "fcm":
             c = self.params["centers"]
-            Xc = np.ascontiguousarray(X, dtype=c.dtype)
+            Xc = np.ascontiguousarray(X, dtype=c.dtype) if X.dtype != np.float32 else X
+            c = c.astype(Xc.dtype)
             c_sq = np.einsum("ij,ij->i", c, c)
-            out = np.empty((X.shape[0], self.k), dtype="float64")
-            for start in range(0, X.shape[0], _BLOCK_ROWS):
-                sl = slice(start, min(start + _BLOCK_ROWS, X.shape[0]))
-                out[sl] = _memberships(_sq_distances(Xc[sl], c, c_sq), self.params["m"])
-            return out
-        weighted = self._weighted_log_prob(X)
+            out = np.empty((X.shape[0], self.k), dtype=Xc.dtype)
+            for start in range(0, X.shape[0], BLOCK_ROWS):
+                sl = slice(start, min(start + BLOCK_ROWS, X.shape[0]))
+                out[sl] = memberships(sq_distances(Xc[sl], c, c_sq), self.params["m"])
+            return out if X.dtype == np.float32 else out.astype("float64", copy=False)
+        weighted = self.weighted_log_prob(X)
+        weighted -= weighted.max(axis=1, keepdims=True)
         with np.errstate(under="ignore"):
-            return np.exp(weighted - logsumexp(weighted, axis=1)[:, None])
+            np.exp(weighted, out=weighted)
+        weighted /= weighted.sum(axis=1, keepdims=True)
+        return weighted
 
-    def _weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
-        """log w_j + log N(x | mu_j, Sigma_j), shape (n, k): scikit-learn's formulas."""
+    def weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
+        """log w_j + log N(x | mu_j, Sigma_j), shape (n, k), segment order (GMM only)."""
+        self._need_mixture()
         p = self.params
-        return (
-            log_gaussian_prob(X, p["means"], self._prec_chol, p["covariance_type"])
-            + np.log(p["weights"])[None, :]
-        )
+        return weighted_log_prob(X, p["weights"], p["means"], self._prec_chol, p["covariance_type"])
+
+    def log_density_of(self, X: np.ndarray) -> np.ndarray:
+        """Log-density of prepared rows under the mixture, shape (n,) (GMM only)."""
+        return logsumexp(self.weighted_log_prob(X), axis=1)
+
+    def component_sd(self) -> np.ndarray:
+        """Standard deviation of every prepared feature in every segment, shape (k, p)."""
+        self._need_mixture()
+        p = self.params
+        var = variances(p["covariances"], p["covariance_type"], self.k, p["means"].shape[1])
+        return np.sqrt(np.maximum(var, 1e-300))
+
+    def _need_mixture(self) -> None:
+        if self.method != "gmm":
+            raise InputError("Densities exist only for Gaussian mixtures.", code="not_a_mixture")
 
     # -- writing ---------------------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -242,12 +271,12 @@ class SegmentModel:
             "version": FORMAT_VERSION,
             "method": self.method,
             "k": self.k,
-            "preparation": _json_safe(self.preparer.to_dict()),
+            "preparation": json_safe(self.preparer.to_dict()),
             "model": {
                 key: (val.tolist() if isinstance(val, np.ndarray) else val)
                 for key, val in self.params.items()
             },
-            "summary": _json_safe(self.summary),
+            "summary": json_safe(self.summary),
             "warnings": list(self.warnings),
         }
 
@@ -260,6 +289,50 @@ class SegmentModel:
         Path(path).write_bytes(self.to_bytes())
 
 
+def output_names(existing: Sequence[Any], k: int) -> dict[str, Any]:
+    """Names of the columns added to a labelled table (``segment``, ``segment_probability``,
+    ``prob_segment_1..k``), each suffixed ``_model`` while the input already uses it."""
+    taken = {str(c) for c in existing}
+
+    def free(name: str) -> str:
+        while name in taken:
+            name += "_model"
+        return name
+
+    return {
+        "segment": free("segment"),
+        "segment_probability": free("segment_probability"),
+        "prob": [free(f"prob_segment_{j}") for j in range(1, k + 1)],
+    }
+
+
+def labelled_frame(
+    df: pd.DataFrame, labels: np.ndarray, proba: np.ndarray, decimals: int | None = None
+) -> pd.DataFrame:
+    """``df`` unchanged plus the segment columns.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n, c)
+    labels : ndarray of shape (n,), values 1..k
+    proba : ndarray of shape (n, k)
+    decimals : round the added probabilities (downloads), or None
+
+    Returns
+    -------
+    DataFrame of shape (n, c + k + 2)
+    """
+    names = output_names(df.columns, proba.shape[1])
+    if decimals is not None:
+        proba = np.round(proba, decimals)
+    added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
+    for j, name in enumerate(names["prob"]):
+        added[name] = proba[:, j]
+    # No copy of df first: with pandas copy-on-write the result never writes through to
+    # the caller's frame, and copying a million-row table costs half a second.
+    return pd.concat([df, pd.DataFrame(added, index=df.index)], axis=1)
+
+
 # --------------------------------------------------------------------------- public helpers
 
 
@@ -267,8 +340,8 @@ def as_model(model: Any) -> SegmentModel:
     """A :class:`SegmentModel` from a model, a fitted Segmentation or a model file path."""
     if isinstance(model, SegmentModel):
         return model
-    if isinstance(model, Segmentation):
-        return SegmentModel.from_segmentation(model)
+    if isinstance(getattr(model, "model", None), SegmentModel):  # a fitted Segmentation
+        return model.model
     if isinstance(model, str | os.PathLike):
         return load_model(model)
     raise InputError(
@@ -277,12 +350,12 @@ def as_model(model: Any) -> SegmentModel:
     )
 
 
-def model_bytes(seg: Segmentation | SegmentModel) -> bytes:
+def model_bytes(seg: Any) -> bytes:
     """The model file of a fitted segmentation, as bytes (what the download button serves)."""
     return as_model(seg).to_bytes()
 
 
-def save_model(seg: Segmentation | SegmentModel, path: str | os.PathLike[str]) -> None:
+def save_model(seg: Any, path: str | os.PathLike[str]) -> None:
     """Write the model file of ``seg`` to ``path`` (what ``Segmentation.save`` calls)."""
     as_model(seg).save(path)
 
@@ -370,7 +443,7 @@ def align_categories(df: pd.DataFrame, model: SegmentModel) -> tuple[pd.DataFram
     return out, unseen_counts
 
 
-def shares_comparison(model: SegmentModel | Segmentation, labels: Any) -> pd.DataFrame:
+def shares_comparison(model: Any, labels: Any) -> pd.DataFrame:
     """Segment shares of new data beside the training shares (drift at a glance).
 
     Parameters
@@ -417,7 +490,7 @@ def _parse_json(raw: bytes) -> Any:
     if head != b"{":
         raise InputError(
             "This is not a segmentation model file (it is not a JSON document). "
-            "Use a .json model downloaded from the Segments page or written by Segmentation.save.",
+            "Use a .json model file saved from a segmentation (the app's model download or Segmentation.save).",
             code="bad_model_file",
         )
 
@@ -653,16 +726,16 @@ def _as_number(v: Any) -> float | None:
     return f if math.isfinite(f) else None
 
 
-def _json_safe(obj: Any) -> Any:
+def json_safe(obj: Any) -> Any:
     """Plain JSON types; NaN and infinities (e.g. Xie-Beni with k = 1) become None."""
     if isinstance(obj, dict):
-        return {str(k): _json_safe(v) for k, v in obj.items()}
+        return {str(k): json_safe(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
-        return [_json_safe(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, np.ndarray):
-        return _json_safe(obj.tolist())
+        return json_safe(obj.tolist())
     if isinstance(obj, np.generic):
-        return _json_safe(obj.item())
+        return json_safe(obj.item())
     if isinstance(obj, float):
         return obj if math.isfinite(obj) else None
     if obj is None or isinstance(obj, bool | int | str):

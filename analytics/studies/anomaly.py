@@ -22,6 +22,7 @@ from scipy.special import logsumexp
 
 from analytics.errors import InputError
 from analytics.model.fit import Segmentation, segment
+from analytics.studies.mixture import best_k_by_bic, small_components
 
 #: Number of features named in each row's explanation.
 N_EXPLAIN = 3
@@ -138,26 +139,6 @@ def flag_lowest(
     return ld <= cutoff, cutoff
 
 
-def component_sd(model: Any) -> np.ndarray:
-    """Per-component standard deviation of every prepared feature, shape (k, p).
-
-    Handles scikit-learn's four covariance types: ``full`` (k, p, p), ``tied``
-    (p, p), ``diag`` (k, p) and ``spherical`` (k,).
-    """
-    cov = np.asarray(model.covariances_, dtype="float64")
-    k, p = model.means_.shape
-    kind = model.covariance_type
-    if kind == "full":
-        var = np.diagonal(cov, axis1=1, axis2=2)
-    elif kind == "tied":
-        var = np.broadcast_to(np.diag(cov), (k, p))
-    elif kind == "diag":
-        var = cov
-    else:  # spherical
-        var = np.broadcast_to(cov[:, None], (k, p))
-    return np.sqrt(np.maximum(var, 1e-300))
-
-
 def _fmt(v: float) -> str:
     if not np.isfinite(v):
         return str(v)
@@ -167,46 +148,6 @@ def _fmt(v: float) -> str:
     if a >= 100:
         return f"{v:.1f}"
     return f"{v:.3g}"
-
-
-def component_log_prob(model: Any, X: np.ndarray) -> np.ndarray:
-    """``log N(x_i | mu_j, Sigma_j)`` for every row and model component, shape (n, k).
-
-    The same formula as scikit-learn's ``_estimate_log_gaussian_prob`` (via the
-    Cholesky factor of each precision matrix), written out for every covariance type.
-    """
-    k, p = model.means_.shape
-    pc = np.asarray(model.precisions_cholesky_, dtype="float64")
-    kind = model.covariance_type
-    out = np.empty((X.shape[0], k))
-    for j in range(k):
-        if kind == "full":
-            L = pc[j]
-        elif kind == "tied":
-            L = pc
-        elif kind == "diag":
-            L = np.diag(pc[j])
-        else:
-            L = np.eye(p) * pc[j]
-        y = (X - model.means_[j]) @ L
-        log_det = float(np.sum(np.log(np.diag(L))))
-        out[:, j] = -0.5 * (p * np.log(2 * np.pi) + np.sum(y * y, axis=1)) + log_det
-    return out
-
-
-def small_components(model: Any, n: int) -> np.ndarray:
-    """Components too small to describe customers, bool shape (k,) in model order.
-
-    A component holding fewer rows than features + 1 (at most 2% of the rows, at
-    least 2) has a degenerate covariance: it shrinks onto a few outlying rows and
-    gives them a *high* density, hiding exactly the rows we look for.
-    """
-    p = model.means_.shape[1]
-    min_size = max(2.0, min(p + 1.0, math.ceil(0.02 * n)))
-    small = model.weights_ * n < min_size
-    if small.all():
-        return np.zeros_like(small)
-    return small
 
 
 def _explain(
@@ -221,9 +162,10 @@ def _explain(
     """
     prep, model, X = seg.preparer, seg.model, seg.X
     n = X.shape[0]
-    mu = model.means_[comp]  # (n, p)
-    sd = component_sd(model)[comp]
-    typical = prep.inverse_transform(model.means_)  # (k, n_columns) original units
+    means = model.params["means"]  # (k, p), segment order
+    mu = means[comp]  # (n, p)
+    sd = model.component_sd()[comp]
+    typical = prep.inverse_transform(means)  # (k, n_columns) original units
 
     names: list[str] = []
     z_cols: list[np.ndarray] = []
@@ -312,8 +254,6 @@ def fit_anomaly_model(
     if threshold is None:
         _check_contamination(contamination)
     if k is None:
-        from analytics.studies.synthetic import best_k_by_bic
-
         seg, _ = best_k_by_bic(df, columns=columns, random_state=random_state, **params)
     else:
         seg = segment(df, "gmm", k, columns, random_state, **params)
@@ -344,30 +284,29 @@ def fit_anomaly_model(
 
 
 def _density(seg: Segmentation) -> tuple[np.ndarray, np.ndarray, np.ndarray, list[str]]:
-    """Log density, nearest model component, its segment number, and notes.
+    """Log density, nearest segment index (0-based), its segment number, and notes.
 
-    Rows are scored under the mixture without its tiny components (see
-    :func:`small_components`), and explained against the nearest remaining one.
+    Rows are scored under the mixture without its tiny segments (see
+    :func:`~analytics.studies.mixture.small_components`), and explained against the
+    nearest remaining one.
     """
     model, X = seg.model, seg.X
-    rank = np.empty(seg.k, dtype="int64")
-    rank[seg.order] = np.arange(1, seg.k + 1)
     small = small_components(model, X.shape[0])
     if not small.any():
-        comp = seg.order[seg.labels - 1]
-        return seg.log_density(), comp, seg.labels, []
+        return seg.log_density(), seg.labels - 1, seg.labels, []
     keep = np.flatnonzero(~small)
-    w = model.weights_[keep] / model.weights_[keep].sum()
-    lp = component_log_prob(model, X)[:, keep] + np.log(w)
+    weights = model.params["weights"]
+    # Renormalise the kept weights: log w'_j = log w_j - log(sum of kept w).
+    lp = model.weighted_log_prob(X)[:, keep] - np.log(weights[keep].sum())
     ld = logsumexp(lp, axis=1)
     comp = keep[lp.argmax(axis=1)]
-    tiny = ", ".join(str(s) for s in sorted(rank[small]))
-    sizes = ", ".join(f"{model.weights_[j] * X.shape[0]:.0f}" for j in np.flatnonzero(small))
+    tiny = ", ".join(str(j + 1) for j in np.flatnonzero(small))
+    sizes = ", ".join(f"{weights[j] * X.shape[0]:.0f}" for j in np.flatnonzero(small))
     note = (
         f"Segment(s) {tiny} hold only about {sizes} row(s): too few to describe customers, "
         "so those rows were scored against the other segments (they are likely outliers)."
     )
-    return ld, comp, rank[comp], [note]
+    return ld, comp, comp + 1, [note]
 
 
 def anomaly_scores(

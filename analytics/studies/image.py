@@ -19,14 +19,14 @@ from typing import Any
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from analytics.constants import COVARIANCE_TYPES, MAX_K, METHODS
 from analytics.errors import FileFormatError, InputError, ModelError
+from analytics.model.segment_model import SegmentModel
 
 __all__ = ["ImageSegmentation", "load_image", "pixel_features", "segment_image"]
 
-METHODS = ("kmeans", "fcm", "gmm")
 FEATURES = ("rgb", "lab")
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-MIN_K, MAX_K = 2, 64
+MIN_K = 2
 DEFAULT_MAX_PIXELS = 50_000_000
 
 # Pixels per chunk when applying a model. 64k pixels x 8 centres in float32 is a
@@ -82,9 +82,12 @@ class ImageSegmentation:
         Number of segments.
     notes : list of str
         What was done to the input and any fitting caveats, in plain words.
-    model : estimator
+    estimator : estimator
         The fitted estimator (KMeans, FuzzyCMeans or GaussianMixture). Its
         component ``segment_order[s - 1]`` is segment ``s``.
+    model : SegmentModel
+        The one scorer (no preparation: pixels are features already), components in
+        the estimator's order; used for every pixel's segment and soft maps.
     segment_order : ndarray of shape (k,)
         Model component index of each segment.
     features : str
@@ -102,7 +105,8 @@ class ImageSegmentation:
     method: str
     k: int
     notes: list[str]
-    model: Any = field(repr=False)
+    estimator: Any = field(repr=False)
+    model: SegmentModel = field(repr=False)
     segment_order: np.ndarray = field(repr=False)
     features: str = "rgb"
     include_position: bool = False
@@ -149,7 +153,7 @@ class ImageSegmentation:
             x = pixel_features(
                 flat[start:stop], (height, width), self.features, self.include_position, start
             )
-            out[start:stop] = _soft_assign(self.method, self.model, x)[:, component]
+            out[start:stop] = self.model.proba_of(x)[:, component]
         return out.reshape(height, width)
 
     def mask_png(self) -> bytes:
@@ -629,6 +633,7 @@ def segment_image(
     ).astype(np.float64)
     seed = int(rng.integers(2**31 - 1))
     model = _fit_model(method, x_fit, k, seed, m, covariance_type, notes)
+    scorer = SegmentModel.from_estimator(method, model, np.arange(k), None, {})
 
     # Apply to every pixel chunk by chunk, accumulating counts and colour sums.
     raw = np.empty(n_pixels, dtype=np.uint8)
@@ -638,7 +643,7 @@ def segment_image(
         stop = min(start + _CHUNK, n_pixels)
         chunk = flat[start:stop]
         x = pixel_features(chunk, (height, width), features, include_position, start)
-        lab = _hard_assign(method, model, x)
+        lab = (scorer.labels_of(x) - 1).astype(np.uint8)
         raw[start:stop] = lab
         counts += np.bincount(lab, minlength=k)
         for c in range(3):
@@ -684,7 +689,8 @@ def segment_image(
         method=method,
         k=k,
         notes=notes,
-        model=model,
+        estimator=model,
+        model=scorer,
         segment_order=order,
         features=features,
         include_position=bool(include_position),
@@ -812,95 +818,3 @@ def _centre_colours(method: str, model: Any, features: str) -> np.ndarray:
     if features == "lab":
         return lab_to_rgb(colour * 100.0)
     return np.clip(np.rint(colour * 255.0), 0, 255).astype(np.uint8)
-
-
-def _squared_distances(x: np.ndarray, centres: np.ndarray) -> np.ndarray:
-    """(n, k) squared Euclidean distances via ||x||^2 - 2 x.c + ||c||^2 in float32."""
-    c = centres.astype(np.float32)
-    d2 = (x * x).sum(axis=1, keepdims=True) - 2.0 * (x @ c.T) + (c * c).sum(axis=1)
-    return np.maximum(d2, 0.0, out=d2)
-
-
-def _hard_assign(method: str, model: Any, x: np.ndarray) -> np.ndarray:
-    """Component index (uint8) of each row of ``x``."""
-    if method == "gmm":
-        return np.argmax(_gmm_weighted_log_prob(model, x), axis=1).astype(np.uint8)
-    # FCM's largest membership is also its nearest centre, whatever m is.
-    # ||x||^2 is the same for every centre, so it is left out of the argmin.
-    c = _centres(method, model).astype(np.float32)
-    score = x @ np.ascontiguousarray(-2.0 * c.T)
-    score += (c * c).sum(axis=1)
-    return np.argmin(score, axis=1).astype(np.uint8)
-
-
-def _soft_assign(method: str, model: Any, x: np.ndarray) -> np.ndarray:
-    """(n, k) FCM memberships or GMM posteriors; rows sum to 1."""
-    if method == "gmm":
-        log_p = _gmm_weighted_log_prob(model, x)
-        log_p -= _row_max(log_p)[:, None]
-        p = np.exp(log_p, out=log_p)
-    else:
-        # u_ij is proportional to d_ij^(-2/(m-1)); dividing by each row's smallest
-        # distance first keeps every term in [0, 1], and a pixel sitting exactly on
-        # a centre (d = 0) gets membership 1 there.
-        d2 = _squared_distances(x, _centres(method, model))
-        np.maximum(d2, np.float32(1e-20), out=d2)
-        p = np.divide(-_row_max(-d2)[:, None], d2, out=d2)
-        exponent = 1.0 / (float(model.m) - 1.0)
-        if exponent != 1.0:
-            np.power(p, np.float32(exponent), out=p)
-    p /= p.sum(axis=1, keepdims=True)
-    return p.astype(np.float32, copy=False)
-
-
-def _row_max(a: np.ndarray) -> np.ndarray:
-    """Row maxima of an (n, k) array, column by column (faster than a.max(axis=1) for small k)."""
-    out = a[:, 0].copy()
-    for j in range(1, a.shape[1]):
-        np.maximum(out, a[:, j], out=out)
-    return out
-
-
-def _gmm_weighted_log_prob(model: Any, x: np.ndarray) -> np.ndarray:
-    """log(weight_j) + log N(x | mean_j, cov_j), shape (n, k), float32.
-
-    Same quantity as GaussianMixture's weighted log probability, written out so it
-    does not depend on scikit-learn internals and so all components are handled in
-    one matrix product: with P_j the Cholesky factor of component j's precision,
-    ||(x - mu_j) P_j||^2 = ||x P_j - mu_j P_j||^2, and the x P_j for every j come from
-    a single (n, d) @ (d, k*d) product.
-    """
-    factors, log_dets = _gmm_precision_factors(model)
-    k, d, _ = factors.shape
-    means = np.asarray(model.means_, dtype=np.float64)
-    stacked = factors.transpose(1, 0, 2).reshape(d, k * d)
-    offsets = np.einsum("jd,jde->je", means, factors).reshape(k * d)
-    y = np.asarray(x, dtype=np.float32) @ stacked.astype(np.float32)
-    y -= offsets.astype(np.float32)
-    y *= y
-    # Column j*d + e holds coordinate e of component j: add the d strided slices
-    # (numpy's reductions over a short last axis are several times slower).
-    maha = y[:, 0::d].copy()
-    for e in range(1, d):
-        maha += y[:, e::d]
-    const = log_dets - 0.5 * d * np.log(2 * np.pi) + np.log(np.asarray(model.weights_))
-    maha *= np.float32(-0.5)
-    maha += const.astype(np.float32)
-    return maha
-
-
-def _gmm_precision_factors(model: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Each component's precision Cholesky factor as a (k, d, d) stack, and its log-determinant."""
-    chol = np.asarray(model.precisions_cholesky_, dtype=np.float64)
-    k, d = np.asarray(model.means_).shape
-    kind = model.covariance_type
-    if kind == "full":
-        factors = chol
-    elif kind == "tied":
-        factors = np.broadcast_to(chol, (k, d, d))
-    elif kind == "diag":
-        factors = chol[:, :, None] * np.eye(d)
-    else:  # spherical
-        factors = chol[:, None, None] * np.eye(d)
-    log_dets = np.log(np.diagonal(factors, axis1=1, axis2=2)).sum(axis=1)
-    return np.ascontiguousarray(factors), log_dets

@@ -18,6 +18,8 @@ from sklearn.decomposition import PCA
 
 from analytics.errors import ColumnError, InputError
 from analytics.model.fit import Segmentation
+from analytics.model.gaussian import full_covariances
+from analytics.model.segment_model import labelled_frame
 from analytics.preparation import to_numeric
 
 __all__ = [
@@ -406,7 +408,7 @@ def target_rows(seg: Segmentation, segment: int, min_probability: float) -> pd.D
     """
     mask = target_mask(seg, segment, min_probability)
     # Same columns as table(), built for the chosen rows only.
-    return seg._frame(seg.data[mask], seg.labels[mask], seg.proba[mask])
+    return labelled_frame(seg.data[mask], seg.labels[mask], seg.proba[mask])
 
 
 # --------------------------------------------------------------------------- 2-D views
@@ -446,22 +448,9 @@ def ellipse_points(
 
 
 def _component_covariances(seg: Segmentation) -> np.ndarray:
-    """Covariances of the GMM components in segment order, shape (k, p, p)."""
-    m = seg.model
-    p = seg.X.shape[1]
-    cov = np.asarray(m.covariances_, dtype="float64")
-    kind = m.covariance_type
-    if kind == "full":
-        full = cov
-    elif kind == "tied":
-        full = np.broadcast_to(cov, (m.n_components, p, p))
-    elif kind == "diag":
-        full = np.stack([np.diag(c) for c in cov])
-    elif kind == "spherical":
-        full = np.stack([np.eye(p) * c for c in cov])
-    else:  # pragma: no cover - sklearn has no other types
-        raise InputError(f"Unknown covariance type {kind!r}.", code="bad_option")
-    return full[seg.order]
+    """Covariances of the GMM segments in segment order, shape (k, p, p)."""
+    params = seg.model.params
+    return full_covariances(params["covariances"], params["covariance_type"], seg.k, seg.X.shape[1])
 
 
 @dataclass
@@ -598,7 +587,7 @@ def projection_2d(
         x_label = f"PC1 ({explained[0]:.0%} of variance)"
         y_label = f"PC2 ({explained[1]:.0%} of variance)"
         if gmm:
-            mu = seg.model.means_[seg.order]
+            mu = seg.model.params["means"]
             means2 = (mu - centre) @ W.T
             covs2 = W @ _component_covariances(seg) @ W.T
     else:
@@ -627,7 +616,7 @@ def projection_2d(
                 + " was log-transformed, so the segments' Gaussian shapes live on the log scale."
             )
         elif gmm:
-            mu = seg.model.means_[seg.order][:, ii]
+            mu = seg.model.params["means"][:, ii]
             means2 = mu * scale + centre
             sub = _component_covariances(seg)[:, ii][:, :, ii]
             covs2 = sub * np.outer(scale, scale)

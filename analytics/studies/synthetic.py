@@ -38,6 +38,7 @@ from sklearn.neighbors import NearestNeighbors
 
 from analytics.errors import ColumnError, InputError
 from analytics.model.fit import Segmentation, segment
+from analytics.model.gaussian import sampling_factors
 from analytics.preparation import (
     ID_NAME,
     ROLE_CATEGORICAL,
@@ -49,44 +50,12 @@ from analytics.preparation import (
     profile_columns,
     to_numeric,
 )
-from analytics.studies.anomaly import small_components
+from analytics.studies.mixture import BIC_KS, best_k_by_bic, small_components
 
-#: Numbers of components tried when k is not given (the lowest BIC wins).
-BIC_KS = tuple(range(1, 9))
 #: Most synthetic rows one call may draw.
 MAX_ROWS = 1_000_000
 #: Most decimals kept when rounding synthetic numbers to the observed precision.
 MAX_DECIMALS = 6
-
-
-# -- choosing k -----------------------------------------------------------------
-def best_k_by_bic(
-    df: pd.DataFrame,
-    ks: Sequence[int] = BIC_KS,
-    columns: Sequence[str] | None = None,
-    random_state: int = 0,
-    **params: Any,
-) -> tuple[Segmentation, pd.DataFrame]:
-    """Fit a Gaussian mixture for each k and keep the one with the lowest BIC.
-
-    Returns the best :class:`Segmentation` and a table ``k, bic`` (one row per k
-    that could be fitted; k larger than the number of distinct rows is skipped).
-    """
-    best: Segmentation | None = None
-    rows = []
-    for k in ks:
-        try:
-            seg = segment(df, "gmm", int(k), columns, random_state, **params)
-        except InputError as exc:
-            if exc.code in ("too_few_rows", "too_few_distinct") and best is not None:
-                break
-            raise
-        bic = float(seg.summary["bic"])
-        rows.append({"k": int(k), "bic": bic})
-        if best is None or bic < best.summary["bic"]:
-            best = seg
-    assert best is not None
-    return best, pd.DataFrame(rows, columns=["k", "bic"])
 
 
 # -- column plans -----------------------------------------------------------------
@@ -239,36 +208,14 @@ def _check_segments(segments: Sequence[int] | None, k: int) -> list[int] | None:
     return chosen
 
 
-def _cov_cholesky(model: Any) -> np.ndarray:
-    """Lower Cholesky factor of every component's covariance, shape (k, p, p)."""
-    k, p = model.means_.shape
-    cov = np.asarray(model.covariances_, dtype="float64")
-    kind = model.covariance_type
-    if kind == "full":
-        full = cov
-    elif kind == "tied":
-        full = np.broadcast_to(cov, (k, p, p))
-    elif kind == "diag":
-        full = np.stack([np.diag(c) for c in cov])
-    else:
-        full = cov[:, None, None] * np.eye(p)[None]
-    out = np.empty((k, p, p))
-    for j in range(k):
-        try:
-            out[j] = np.linalg.cholesky(full[j])
-        except np.linalg.LinAlgError:  # semi-definite: use the symmetric square root
-            w, v = np.linalg.eigh(full[j])
-            out[j] = v * np.sqrt(np.clip(w, 0, None))
-    return out
-
-
 def _draw(
     seg: Segmentation, n: int, chosen: list[int] | None, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray]:
     """n draws in prepared space, shuffled, and each draw's segment (1..k)."""
     model = seg.model
-    comps = np.arange(seg.k) if chosen is None else seg.order[np.asarray(chosen) - 1]
-    # Tiny components sit on one or a few real rows: drawing from them would copy those
+    params = model.params
+    comps = np.arange(seg.k) if chosen is None else np.asarray(chosen) - 1
+    # Tiny segments sit on one or a few real rows: drawing from them would copy those
     # customers, so they are left out (unless they are all that was asked for).
     small = small_components(model, seg.X.shape[0])
     if (~small[comps]).any():
@@ -279,18 +226,18 @@ def _draw(
             "from without copying them. Choose larger segments.",
             code="segment_too_small",
         )
-    w = model.weights_[comps]
+    w = params["weights"][comps]
     counts = rng.multinomial(n, w / w.sum())
-    chol = _cov_cholesky(model)
-    rank = np.empty(seg.k, dtype="int64")
-    rank[seg.order] = np.arange(1, seg.k + 1)
+    means = params["means"]
+    p = means.shape[1]
+    factors = sampling_factors(params["covariances"], params["covariance_type"], seg.k, p)
     parts, labels = [], []
     for comp, cnt in zip(comps, counts, strict=True):
         if cnt:
-            z = rng.standard_normal((cnt, model.means_.shape[1]))
-            parts.append(model.means_[comp] + z @ chol[comp].T)
-            labels.append(np.full(cnt, rank[comp]))
-    # Draws come grouped by component (as scikit-learn's sample() returns them): shuffle.
+            z = rng.standard_normal((cnt, p))
+            parts.append(means[comp] + z @ factors[comp].T)
+            labels.append(np.full(cnt, comp + 1))
+    # Draws come grouped by segment (as scikit-learn's sample() returns them): shuffle.
     perm = rng.permutation(n)
     return np.vstack(parts)[perm], np.concatenate(labels)[perm]
 
@@ -372,10 +319,8 @@ def fit_synthesizer(
     notes = list(seg.warnings)
     small = small_components(seg.model, seg.X.shape[0])
     if small.any():
-        rank = np.empty(seg.k, dtype="int64")
-        rank[seg.order] = np.arange(1, seg.k + 1)
         notes.append(
-            f"Segment(s) {', '.join(str(r) for r in sorted(rank[small]))} hold only a few rows "
+            f"Segment(s) {', '.join(str(j + 1) for j in np.flatnonzero(small))} hold only a few rows "
             "(likely outliers); no rows are drawn from them, so no real outlier is copied."
         )
     return Synthesizer(seg, bic, _plan(df, seg), notes)
