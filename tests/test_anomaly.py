@@ -18,6 +18,7 @@ from analytics.studies.anomaly import (
     anomaly_scores,
     fit_anomaly_model,
     flag_lowest,
+    map_coordinates,
 )
 from analytics.studies.mixture import small_components
 
@@ -250,11 +251,14 @@ def test_density_histogram(result):
 def test_anomaly_map_draws_every_anomaly_and_caps_points(result):
     seg = result.segmentation
     flags = result.scores["is_anomaly"].to_numpy()
-    fig = anomaly_map(seg.X, flags, result.scores["nearest_segment"].to_numpy(), max_points=100)
+    xy, _ = map_coordinates(seg.X)
+    fig = anomaly_map(
+        xy, flags, segments=result.scores["nearest_segment"].to_numpy(), max_points=100
+    )
     anomalies = [t for t in fig.data if t.name == "anomalies"][0]
     assert len(anomalies.x) == flags.sum()
     assert sum(len(t.x) for t in fig.data) == 100
     assert "showing 100 of 400" in fig.layout.title.text
-    full = anomaly_map(seg.X, flags)
+    full = anomaly_map(xy, flags)
     assert sum(len(t.x) for t in full.data) == len(flags)
     assert "showing" not in full.layout.title.text

@@ -44,7 +44,7 @@ def test_hex_colour() -> None:
 
 
 def test_image_figure_is_a_lossless_png_of_the_array(blocks: np.ndarray) -> None:
-    fig = image_figure(blocks, "Original", pixel_step=3)
+    fig = image_figure(blocks, title="Original", pixel_step=3)
     assert len(fig.data) == 1 and fig.data[0].type == "image"
     np.testing.assert_array_equal(decode_source(fig), blocks)  # shape (30, 40, 3) and pixels
     assert fig.data[0].dx == 3 and fig.data[0].dy == 3

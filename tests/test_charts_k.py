@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -90,7 +92,7 @@ def test_wrong_method_is_an_input_error(sweeps):
 
 def test_silhouette_rows_figure(sweeps):
     rows = sweeps["kmeans"].silhouette_values(3)
-    fig = silhouette_rows_figure(rows.values, rows.labels, rows.average)
+    fig = silhouette_rows_figure(rows)
     assert [t.name for t in fig.data] == ["Segment 1", "Segment 2", "Segment 3"]
     assert all(t.orientation == "h" for t in fig.data)
     for t, seg in zip(fig.data, (1, 2, 3), strict=True):
@@ -99,7 +101,7 @@ def test_silhouette_rows_figure(sweeps):
     avg = [s for s in fig.layout.shapes if s.x0 == pytest.approx(rows.average)]
     assert avg and avg[0].line.dash == "dash"
     with pytest.raises(InputError):
-        silhouette_rows_figure(rows.values, rows.labels[:-1], rows.average)
+        silhouette_rows_figure(replace(rows, labels=rows.labels[:-1]))
 
 
 def test_stopped_sweep_draws_without_mark(df):

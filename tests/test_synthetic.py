@@ -250,19 +250,19 @@ def test_other_dtypes_round_trip():
 
 
 def test_charts(real, synth):
-    fig = overlay_histograms(real, synth, ["age", "income", "region"])
+    fig = overlay_histograms(real, synth, columns=["age", "income", "region"])
     assert len(fig.data) == 6
     assert {t.type for t in fig.data} == {"histogram", "bar"}
     bars = [t for t in fig.data if t.type == "bar" and t.name == "real"][0]
     shares = real["region"].value_counts(normalize=True)
     assert dict(zip(bars.x, bars.y, strict=True)) == pytest.approx(shares.to_dict())
-    sc = scatter_overlay(real, synth, "age", "score", max_points=500)
+    sc = scatter_overlay(real, synth, x="age", y="score", max_points=500)
     assert [len(t.x) for t in sc.data] == [500, 500]
     assert "showing" in sc.layout.title.text
-    hm = correlation_heatmaps(real, synth, NUMERIC + ["region"])
+    hm = correlation_heatmaps(real, synth, columns=NUMERIC + ["region"])
     assert len(hm.data) == 3 and np.asarray(hm.data[0].z).shape == (4, 4)
     np.testing.assert_allclose(np.asarray(hm.data[0].z), real[NUMERIC].corr().to_numpy())
     rep = privacy_report(real, synth)
     line = rep["summary"].set_index("measure").at["near-copy line", "value"]
-    dh = distance_histogram(rep["distances"], line)
+    dh = distance_histogram(rep["distances"], line=line)
     assert len(dh.data) == 2

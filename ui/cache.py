@@ -80,13 +80,16 @@ def projection_cached(key: str, x: str | None, y: str | None, sample: int, _seg:
 def anomaly_map_cached(key: str, cutoff: float, max_points: int, _result: Any) -> Any:
     """2-D map figure of the anomaly fit ``key`` with the rows at or below ``cutoff`` marked."""
     from analytics.charts.anomaly import anomaly_map
+    from analytics.studies.anomaly import map_coordinates
 
     scores = _result.scores
+    xy, explained = map_coordinates(_result.segmentation.X)
     return anomaly_map(
-        _result.segmentation.X,
+        xy,
         scores["log_density"].to_numpy() <= cutoff,
-        scores["nearest_segment"].to_numpy(),
+        segments=scores["nearest_segment"].to_numpy(),
         hover=scores["explanation"].to_numpy(),
+        explained=explained,
         max_points=max_points,
     )
 

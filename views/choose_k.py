@@ -188,8 +188,7 @@ chosen = st.selectbox(
 rows = cache.silhouette_rows_cached(result["key"], int(chosen), sweep)
 caption = "" if rows.sample_size is None else f" (a random sample of {rows.sample_size:,} rows)"
 st.plotly_chart(
-    silhouette_rows_figure(rows.values, rows.labels, rows.average,
-                           title=f"Silhouette of each customer, k = {chosen}{caption}"),
+    silhouette_rows_figure(rows, title=f"Silhouette of each customer, k = {chosen}{caption}"),
     key="k_chart_rows",
 )  # fmt: skip
 

@@ -220,7 +220,7 @@ if fit is not None and fit.extra.get("image_key") != img["key"]:
     fit = None  # a result of another image is never shown next to this one
 original, step = cache.display_image_cached(img["key"], MAX_DISPLAY_SIDE, True, img["rgb"])
 col_o, col_s = st.columns(2)
-col_o.plotly_chart(image_figure(original, "Original", pixel_step=step), key="img_original")
+col_o.plotly_chart(image_figure(original, title="Original", pixel_step=step), key="img_original")
 if step > 1:
     st.caption(
         f"Drawn at 1/{step} scale ({original.shape[1]:,} x {original.shape[0]:,} of "
@@ -234,7 +234,9 @@ if fit is None:
 seg = fit.seg
 recoloured, _ = cache.display_image_cached(fit.inputs_key, MAX_DISPLAY_SIDE, False, seg.recoloured)
 col_s.plotly_chart(
-    image_figure(recoloured, f"Segmented: {METHOD_NAMES[seg.method]}, k = {seg.k}", step),
+    image_figure(
+        recoloured, title=f"Segmented: {METHOD_NAMES[seg.method]}, k = {seg.k}", pixel_step=step
+    ),
     key="img_segmented",
 )
 if fit.settings != settings:

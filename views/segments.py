@@ -8,9 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from analytics import InputError, segment
+from analytics.charts.base import segment_colour
 from analytics.charts.segments import (
     profile_heatmap_figure,
-    segment_colour,
     segment_map_figure,
     sizes_figure,
     top_probability_figure,
@@ -242,11 +242,11 @@ with t_map:
         key=keep_widget("w_seg_encode", "size"),
         help="As in the PDSH chapter: small or faint points are uncertain assignments.",
     )
-    sigmas = []
+    show_shapes = False
     if seg.method == "gmm":
-        sigmas = v3.multiselect(
-            "Ellipses (σ)", [1, 2, 3], key=keep_widget("w_seg_sigmas", [1, 2, 3]),
-            help="Contours of each Gaussian component at 1, 2 and 3 standard deviations.",
+        show_shapes = v3.checkbox(
+            "Show segment shapes", key=keep_widget("w_seg_ellipses", False),
+            help="An outline around each segment holding about 86% of its customers.",
         )  # fmt: skip
     x = y = None
     if view == "Two columns":
@@ -255,17 +255,8 @@ with t_map:
         x = a.selectbox("Horizontal", numeric, key=keep_widget(f"w_seg_x_{key[:12]}", numeric[0]))
         y = b.selectbox("Vertical", numeric, key=keep_widget(f"w_seg_y_{key[:12]}", numeric[1]))
     proj = cache.projection_cached(key, x, y, MAP_SAMPLE, seg)
-    ell = proj.ellipses[proj.ellipses["n_sigma"].isin(sigmas)] if sigmas else None
     st.plotly_chart(
-        segment_map_figure(
-            proj.points,
-            encode=encode,
-            ellipses=ell,
-            n_total=proj.n_total,
-            x_title=proj.x_label,
-            y_title=proj.y_label,
-            title="Segment map" + (" (PCA)" if proj.kind == "pca" else ""),
-        ),
+        segment_map_figure(proj, encode=encode, ellipses=show_shapes),
         key="seg_map",
     )
     if proj.sampled:
@@ -287,7 +278,9 @@ with t_prof:
     st.dataframe(report["profiles"], key="seg_profiles_table")
 with t_cert:
     st.plotly_chart(
-        top_probability_figure(seg.proba.max(axis=1), int(ambiguous.sum()), AMBIGUITY_MARGIN),
+        top_probability_figure(
+            seg.proba.max(axis=1), int(ambiguous.sum()), margin=AMBIGUITY_MARGIN
+        ),
         key="seg_topprob",
     )
 

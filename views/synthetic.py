@@ -130,7 +130,7 @@ numeric = list(synth.segmentation.preparer.numeric)
 with t_hist:
     show = st.multiselect("Columns", cols, key=keep_widget("w_syn_hist_cols", cols[:6]))
     if show:
-        st.plotly_chart(overlay_histograms(ds.df, sample, show), key="syn_hist")
+        st.plotly_chart(overlay_histograms(ds.df, sample, columns=show), key="syn_hist")
 with t_scatter:
     if len(numeric) >= 2:
         a, b = st.columns(2)
@@ -138,12 +138,12 @@ with t_scatter:
             "Horizontal", numeric, key=keep_widget(f"w_syn_x_{fit_key[:12]}", numeric[0])
         )
         y = b.selectbox("Vertical", numeric, key=keep_widget(f"w_syn_y_{fit_key[:12]}", numeric[1]))
-        st.plotly_chart(scatter_overlay(ds.df, sample, x, y), key="syn_scatter")
+        st.plotly_chart(scatter_overlay(ds.df, sample, x=x, y=y), key="syn_scatter")
     else:
         st.info("The scatter needs two numeric features.")
 with t_corr:
     if len(numeric) >= 2:
-        st.plotly_chart(correlation_heatmaps(ds.df, sample, numeric), key="syn_corr")
+        st.plotly_chart(correlation_heatmaps(ds.df, sample, columns=numeric), key="syn_corr")
     else:
         st.info("Correlations need two numeric features.")
 with t_fid:
@@ -159,7 +159,8 @@ with t_fid:
 with t_priv:
     st.dataframe(priv["summary"], hide_index=True, key="syn_priv_summary")
     st.plotly_chart(
-        distance_histogram(priv["distances"], float(psum["near-copy line"])), key="syn_priv_hist"
+        distance_histogram(priv["distances"], line=float(psum["near-copy line"])),
+        key="syn_priv_hist",
     )
 
 st.subheader("Synthetic rows")

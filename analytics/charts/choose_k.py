@@ -1,23 +1,35 @@
 """Plotly figures for choosing k: one view per criterion, each marking the recommended k.
 
-Every builder takes a :class:`~analytics.studies.choose_k.KSweep` (or per-row silhouettes),
-draws through the shared :func:`_criterion_figure` engine, and marks the recommended
-k with a dotted vertical line named in ``layout.shapes`` / ``layout.annotations``.
+Every builder takes a :class:`~analytics.studies.choose_k.KSweep` (or the per-row
+:class:`~analytics.studies.choose_k.SilhouetteRows`) first and keyword-only options,
+draws its lines through :func:`_criterion_figure`, finishes through
+:func:`analytics.charts.base.finish`, and marks the recommended k with a dotted
+vertical line named in ``layout.shapes`` / ``layout.annotations``.
 Pure functions: data in, ``go.Figure`` out, no Streamlit.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from analytics.charts.segments import SEGMENT_COLOURS, segment_colour
+from analytics.charts.base import (
+    MARK_COLOUR,
+    SEGMENT_COLOURS,
+    finish,
+    segment_colour,
+    segment_label,
+)
 from analytics.errors import InputError
 from analytics.model.fit import COVARIANCE_TYPES
 from analytics.studies.choose_k import CRITERIA, KSweep
+
+if TYPE_CHECKING:
+    from analytics.studies.choose_k import SilhouetteRows
 
 __all__ = [
     "bic_figure",
@@ -28,21 +40,8 @@ __all__ = [
 ]
 
 #: One colour per covariance type, used for BIC (solid) and AIC (dashed).
-COVARIANCE_COLOURS = dict(
-    zip(COVARIANCE_TYPES, ("#636EFA", "#EF553B", "#00CC96", "#AB63FA"), strict=True)
-)
-RECOMMENDED_COLOUR = "#444444"
-
-
-def _layout(fig: go.Figure, title: str, height: int | None) -> go.Figure:
-    fig.update_layout(
-        title={"text": title, "x": 0.0, "xanchor": "left"},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10},
-        template="plotly_white",
-        hovermode="x unified",
-    )
-    return fig
+COVARIANCE_COLOURS = dict(zip(COVARIANCE_TYPES, SEGMENT_COLOURS[:4], strict=True))
+RECOMMENDED_COLOUR = MARK_COLOUR
 
 
 def _mark_k(fig: go.Figure, k: int | None, row: int | str | None = None) -> None:
@@ -73,6 +72,7 @@ def _criterion_figure(
     title: str,
     y_title: str,
     height: int | None,
+    subtitle: str | None = None,
 ) -> go.Figure:
     """The shared engine: one line per ``(column, name, colour, dash)`` against k."""
     fig = go.Figure()
@@ -90,20 +90,27 @@ def _criterion_figure(
                 hovertemplate=f"{name}: %{{y:.4g}}<extra></extra>",
             )
         )
-    fig.update_xaxes(title_text="Number of segments k", tickmode="array", tickvals=ks)
-    fig.update_yaxes(title_text=y_title)
+    fig.update_xaxes(tickmode="array", tickvals=ks)
     _mark_k(fig, sweep.recommended_k)
-    return _layout(fig, title, height)
+    return finish(
+        fig,
+        title=title,
+        subtitle=subtitle,
+        x_title="Number of segments k",
+        y_title=y_title,
+        height=height,
+        hovermode="x unified",
+    )
 
 
-def elbow_figure(sweep: KSweep, height: int | None = 380) -> go.Figure:
+def elbow_figure(sweep: KSweep, *, title: str | None = None, height: int | None = 380) -> go.Figure:
     """Inertia against k (k-means) with the elbow (kneedle) marked by a large marker."""
     _need(sweep, "kmeans", "elbow chart")
     fig = _criterion_figure(
         sweep,
         [("inertia", "Inertia", SEGMENT_COLOURS[0], "solid")],
-        "Elbow: within-segment sum of squares",
-        CRITERIA["inertia"].label,
+        title or "Where do more segments stop paying off? Spread within segments (elbow)",
+        f"{CRITERIA['inertia'].label} (lower is tighter)",
         height,
     )
     if sweep.knee_k is not None:
@@ -118,7 +125,7 @@ def elbow_figure(sweep: KSweep, height: int | None = 380) -> go.Figure:
                 marker={
                     "size": 16,
                     "symbol": "circle-open",
-                    "color": "#EF553B",
+                    "color": SEGMENT_COLOURS[5],
                     "line": {"width": 3},
                 },
                 hoverinfo="skip",
@@ -127,22 +134,26 @@ def elbow_figure(sweep: KSweep, height: int | None = 380) -> go.Figure:
     return fig
 
 
-def silhouette_figure(sweep: KSweep, height: int | None = 380) -> go.Figure:
+def silhouette_figure(
+    sweep: KSweep, *, title: str | None = None, height: int | None = 380
+) -> go.Figure:
     """Mean silhouette against k (every method); higher is better."""
-    title = "Silhouette (higher is better)"
+    title = title or "How clearly separated are the segments? Silhouette (higher is better)"
     if sweep.silhouette_sample_size is not None:
         title += f" - on a random sample of {sweep.silhouette_sample_size:,} rows"
     return _criterion_figure(
         sweep,
         [("silhouette", "Silhouette", SEGMENT_COLOURS[2], "solid")],
         title,
-        "Mean silhouette",
+        "Mean silhouette (higher is better)",
         height,
     )
 
 
-def bic_figure(sweep: KSweep, height: int | None = 420) -> go.Figure:
-    """BIC (solid) and AIC (dashed) against k, one colour per covariance type (as in PDSH)."""
+def bic_figure(sweep: KSweep, *, title: str | None = None, height: int | None = 420) -> go.Figure:
+    """BIC (solid) against k, one colour per covariance type (as in PDSH); the AIC
+    lines (dashed) are in the legend, hidden until clicked, so four lines show at first.
+    """
     _need(sweep, "gmm", "BIC/AIC chart")
     series = []
     for crit, dash in (("bic", "solid"), ("aic", "dash")):
@@ -151,8 +162,16 @@ def bic_figure(sweep: KSweep, height: int | None = 420) -> go.Figure:
                 (f"{crit}_{cov}", f"{crit.upper()} ({cov})", COVARIANCE_COLOURS[cov], dash)
             )
     fig = _criterion_figure(
-        sweep, series, "BIC and AIC by covariance type (lower is better)", "Criterion", height
+        sweep,
+        series,
+        title or "Which k and segment shape fit best? BIC by covariance type (lower is better)",
+        "BIC (lower is better)",
+        height,
+        subtitle="Click an AIC entry in the legend to compare AIC (dashed) too",
     )
+    for trace in fig.data:
+        if trace.name.startswith("AIC"):
+            trace.visible = "legendonly"
     k = sweep.recommended_k
     if k is not None and "best_covariance" in sweep.table:
         cov = str(sweep.table.at[k, "best_covariance"])
@@ -169,7 +188,9 @@ def bic_figure(sweep: KSweep, height: int | None = 420) -> go.Figure:
     return fig
 
 
-def fcm_indices_figure(sweep: KSweep, height: int | None = 560) -> go.Figure:
+def fcm_indices_figure(
+    sweep: KSweep, *, title: str | None = None, height: int | None = 560
+) -> go.Figure:
     """Partition coefficient, partition entropy and Xie-Beni against k, one panel each."""
     _need(sweep, "fcm", "fuzzy c-means indices chart")
     columns = ["partition_coefficient", "partition_entropy", "xie_beni"]
@@ -196,14 +217,19 @@ def fcm_indices_figure(sweep: KSweep, height: int | None = 560) -> go.Figure:
     fig.update_xaxes(tickmode="array", tickvals=ks)
     fig.update_xaxes(title_text="Number of segments k", row=3, col=1)
     _mark_k(fig, sweep.recommended_k, row="all")
-    fig.update_layout(showlegend=False)
-    return _layout(fig, "Fuzzy c-means validity indices", height)
+    return finish(
+        fig,
+        title=title or "How crisp are the fuzzy segments at each k? Three validity indices",
+        height=height,
+        hovermode="x unified",
+        showlegend=False,
+    )
 
 
 def silhouette_rows_figure(
-    values: np.ndarray,
-    labels: np.ndarray,
-    average: float,
+    rows: SilhouetteRows,
+    *,
+    names: Mapping[int, str] | None = None,
     title: str | None = None,
     height: int | None = 480,
 ) -> go.Figure:
@@ -212,12 +238,13 @@ def silhouette_rows_figure(
 
     Parameters
     ----------
-    values : silhouette of each row, shape (m,)
-    labels : segment (1..k) of each row, shape (m,)
-    average : the mean silhouette, drawn as the vertical line
+    rows : per-row silhouettes (:meth:`KSweep.silhouette_values`): ``values`` and
+        ``labels`` (segment 1..k) of shape (m,), and their ``average``
+    names : optional segment names, ``{segment: name}``
     """
-    values = np.asarray(values, dtype=float)
-    labels = np.asarray(labels)
+    values = np.asarray(rows.values, dtype=float)
+    labels = np.asarray(rows.labels)
+    average = float(rows.average)
     if values.shape != labels.shape or values.ndim != 1:
         raise InputError("values and labels must be 1-D and the same length.", code="bad_shape")
     fig = go.Figure()
@@ -226,29 +253,35 @@ def silhouette_rows_figure(
     for seg in np.unique(labels):
         v = np.sort(values[labels == seg])
         y = np.arange(lower, lower + len(v))
+        label = segment_label(int(seg), names)
         fig.add_trace(
             go.Bar(
                 x=v,
                 y=y,
                 orientation="h",
-                name=f"Segment {seg}",
+                name=label,
                 marker={"color": segment_colour(int(seg)), "line": {"width": 0}},
                 width=1.0,
-                hovertemplate=f"segment {seg}: %{{x:.3f}}<extra></extra>",
+                hovertemplate=f"{label}: %{{x:.3f}}<extra></extra>",
             )
         )
         ticks.append(lower + len(v) / 2)
-        tick_text.append(str(seg))
+        tick_text.append(label if names else str(seg))
         lower += len(v) + max(2, len(values) // 100)  # a gap between segments
     fig.add_vline(
-        x=float(average),
-        line={"dash": "dash", "color": "red", "width": 2},
+        x=average,
+        line={"dash": "dash", "color": MARK_COLOUR, "width": 2},
         annotation_text=f"average {average:.2f}",
         annotation_position="top right",
     )
-    fig.update_layout(bargap=0, showlegend=False)
-    fig.update_yaxes(title_text="Segment", tickmode="array", tickvals=ticks, ticktext=tick_text)
-    fig.update_xaxes(title_text="Silhouette coefficient", range=[min(-0.1, values.min()), 1])
-    _layout(fig, title or "Silhouette of each customer, by segment", height)
-    fig.update_layout(hovermode="closest")
-    return fig
+    fig.update_layout(bargap=0)
+    fig.update_yaxes(tickmode="array", tickvals=ticks, ticktext=tick_text)
+    fig.update_xaxes(range=[min(-0.1, values.min()), 1])
+    return finish(
+        fig,
+        title=title or "How well does each customer fit its segment? Silhouette by segment",
+        x_title="Silhouette coefficient (1 = clearly in its segment, below 0 = closer to another)",
+        y_title="Segment",
+        height=height,
+        showlegend=False,
+    )

@@ -2,7 +2,9 @@
 
 Browsers slow down on multi-megapixel figures, so the page draws a downscaled copy
 (:func:`downscale`); the builders take a ``pixel_step`` so axes still read in the
-original image's pixel coordinates.
+original image's pixel coordinates. Like every chart here: the arrays first, then
+keyword-only options, finished through :func:`analytics.charts.base.finish`. Image
+segments are drawn in their own mean colours, not the customer-segment palette.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
+
+from analytics.charts.base import finish
 
 #: Longest side, in pixels, of the copy drawn on screen.
 MAX_DISPLAY_SIDE = 1200
@@ -85,7 +89,7 @@ def _image_axes(fig: go.Figure) -> None:
     )
 
 
-def image_figure(rgb: np.ndarray, title: str | None = None, pixel_step: int = 1) -> go.Figure:
+def image_figure(rgb: np.ndarray, *, title: str | None = None, pixel_step: int = 1) -> go.Figure:
     """An RGB image as a figure (like ``px.imshow``), sent to the browser as a PNG.
 
     Parameters
@@ -116,16 +120,14 @@ def image_figure(rgb: np.ndarray, title: str | None = None, pixel_step: int = 1)
         )
     )
     _image_axes(fig)
-    fig.update_layout(
-        title=title,
-        height=_height(rows, cols),
-        margin=dict(l=10, r=10, t=50 if title else 10, b=10),
-    )
-    return fig
+    return finish(fig, title=title, height=_height(rows, cols))
 
 
 def palette_figure(
-    palette: np.ndarray, shares: np.ndarray, title: str | None = "Area share of each segment"
+    palette: np.ndarray,
+    shares: np.ndarray,
+    *,
+    title: str | None = "How much of the image does each segment cover?",
 ) -> go.Figure:
     """Bar per segment, as tall as its share of the image and painted in its colour.
 
@@ -162,20 +164,14 @@ def palette_figure(
         )
     )
     top = float(shares.max()) if shares.size else 1.0
-    fig.update_layout(
-        title=title,
-        yaxis=dict(title="share of pixels", tickformat=".0%", range=[0, top * 1.18 or 1.0]),
-        xaxis=dict(title=None),
-        height=340,
-        margin=dict(l=10, r=10, t=50 if title else 10, b=10),
-        showlegend=False,
-    )
-    return fig
+    fig.update_yaxes(tickformat=".0%", range=[0, top * 1.18 or 1.0])
+    return finish(fig, title=title, y_title="Share of pixels", height=340, showlegend=False)
 
 
 def soft_map_figure(
     soft_map: np.ndarray,
     segment: int,
+    *,
     title: str | None = None,
     pixel_step: int = 1,
     value_name: str = "membership",
@@ -218,9 +214,8 @@ def soft_map_figure(
         )
     )
     _image_axes(fig)
-    fig.update_layout(
+    return finish(
+        fig,
         title=title or f"{value_name.capitalize()} of segment {segment}",
         height=_height(*z.shape),
-        margin=dict(l=10, r=10, t=50, b=10),
     )
-    return fig

@@ -1,21 +1,25 @@
-"""Figure builders for saved models: the segment shares of new data beside training's."""
+"""Charts of saved models: the segment shares of new data beside training's."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 import pandas as pd
 import plotly.graph_objects as go
 
-from analytics.charts.segments import _finish
+from analytics.charts.base import NEUTRAL_COLOUR, REAL_COLOUR, finish, segment_label
 
 __all__ = ["shares_figure"]
 
-_TRAINING_COLOUR = "#9aa5b1"
-_NEW_COLOUR = "#1f77b4"
+_TRAINING_COLOUR = NEUTRAL_COLOUR
+_NEW_COLOUR = REAL_COLOUR
 
 
 def shares_figure(
     comparison: pd.DataFrame,
-    title: str | None = "Segment shares: training vs new data",
+    *,
+    names: Mapping[int, str] | None = None,
+    title: str | None = "Do new customers fall into the segments as often as in training?",
     height: int | None = 340,
 ) -> go.Figure:
     """Grouped bars of each segment's share in the training data and in the new data.
@@ -24,12 +28,13 @@ def shares_figure(
     ----------
     comparison : DataFrame from :func:`analytics.model.segment_model.shares_comparison`, indexed by
         segment 1..k with ``training_share``, ``new_share``, ``training_count``, ``new_count``
+    names : optional segment names, ``{segment: name}``
 
     Returns
     -------
     go.Figure with two bar traces ("Training", "New data"), k bars each, y in shares (0..1)
     """
-    x = [f"Segment {j}" for j in comparison.index]
+    x = [segment_label(j, names) for j in comparison.index]
     fig = go.Figure()
     for name, share, count, colour in (
         ("Training", "training_share", "training_count", _TRAINING_COLOUR),
@@ -48,7 +53,7 @@ def shares_figure(
                 "<extra></extra>",
             )
         )
-    fig = _finish(fig, title, height, None, "Share of customers")
-    fig.update_layout(barmode="group", legend={"title": {"text": ""}})
+    fig = finish(fig, title=title, height=height, y_title="Share of customers")
+    fig.update_layout(barmode="group")
     fig.update_yaxes(tickformat=".0%", rangemode="tozero")
     return fig

@@ -1,22 +1,39 @@
-"""Plotly figure builders for segmentations: data in, ``go.Figure`` out.
+"""Charts of one segmentation: the map, sizes, profiles and certainty.
 
-Like Plotly Express, every builder takes its data first and the same keyword
-arguments (``title``, ``colours``, ``height``), and finishes through one shared
-layout step, so the figures look alike across pages. Segment ``j`` (1-based) is
-always drawn in ``SEGMENT_COLOURS[(j - 1) % len(SEGMENT_COLOURS)]``.
+Every builder takes the computed result first and keyword-only options
+(``names=``, ``title=``, ``height=``), and finishes through
+:func:`analytics.charts.base.finish`; segment ``j`` is drawn in
+:func:`~analytics.charts.base.segment_colour` ``(j)`` on every chart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
+
+from analytics.charts.base import (
+    OUTLIER_SYMBOL,
+    SEGMENT_COLOURS,
+    bulk_range,
+    clip_to_range,
+    escape,
+    finish,
+    padded,
+    pca_axis_title,
+    segment_colour,
+    segment_label,
+)
+
+if TYPE_CHECKING:
+    from analytics.studies.profiles import Projection
 
 __all__ = [
     "SEGMENT_COLOURS",
+    "map_axes",
     "profile_heatmap_figure",
     "segment_colour",
     "segment_map_figure",
@@ -24,86 +41,88 @@ __all__ = [
     "top_probability_figure",
 ]
 
-#: The colour of each segment on every page (segment 1 first), repeated beyond 10.
-SEGMENT_COLOURS: tuple[str, ...] = tuple(qualitative.Plotly)
-#: Line style of the 1, 2 and 3 sigma ellipses (innermost strongest).
-_SIGMA_OPACITY = {1: 0.9, 2: 0.6, 3: 0.35}
-_SIGMA_DASH = {1: "solid", 2: "dash", 3: "dot"}
+#: Share of a 2-D Gaussian inside its n-sigma ellipse (chi-square with 2 degrees of freedom).
+_SIGMA_SHARE = {1: 0.39, 2: 0.86, 3: 0.99}
 
 
-def segment_colour(segment: int, colours: Sequence[str] = SEGMENT_COLOURS) -> str:
-    """Colour of segment ``segment`` (1-based)."""
-    return colours[(int(segment) - 1) % len(colours)]
-
-
-def _finish(
-    fig: go.Figure,
-    title: str | None,
-    height: int | None,
-    x_title: str | None = None,
-    y_title: str | None = None,
-) -> go.Figure:
-    """The shared layout step of every builder."""
-    fig.update_layout(
-        title={"text": title or "", "x": 0.0, "xanchor": "left"},
-        height=height,
-        margin={"l": 10, "r": 10, "t": 60 if title else 20, "b": 10},
-        template="plotly_white",
-        legend={"title": {"text": "Segment"}},
-    )
-    if x_title is not None:
-        fig.update_xaxes(title_text=x_title)
-    if y_title is not None:
-        fig.update_yaxes(title_text=y_title)
-    return fig
-
-
-def segment_map_figure(
-    points: pd.DataFrame,
-    x: str = "x",
-    y: str = "y",
-    segment: str = "segment",
-    probability: str | None = "segment_probability",
-    encode: str = "size",
-    ellipses: pd.DataFrame | None = None,
-    n_total: int | None = None,
-    x_title: str | None = None,
-    y_title: str | None = None,
-    title: str | None = None,
-    colours: Sequence[str] = SEGMENT_COLOURS,
-    height: int | None = 520,
-) -> go.Figure:
-    """A scatter map coloured by segment, with certainty shown as in PDSH.
-
-    Parameters
-    ----------
-    points : DataFrame of the points drawn (shape (m, ...)), holding the columns
-        named by ``x``, ``y``, ``segment`` (1..k) and ``probability`` (0..1)
-    encode : "size" (marker size grows with probability squared, as PDSH's
-        ``50 * probs.max(1) ** 2``) or "opacity" (faint = uncertain)
-    ellipses : optional DataFrame with columns ``segment``, ``n_sigma``, ``x``,
-        ``y`` (closed contours, e.g. ``Projection.ellipses``); one line trace is
-        drawn per segment and sigma
-    n_total : rows in the whole table; when larger than ``len(points)`` the
-        title says the map shows a sample
-    title : the map's name ("Segment map"); the sample note is appended
+def map_axes(projection: Projection) -> tuple[str, str, str | None]:
+    """Axis titles in words and a subtitle with the PCA shares of variance.
 
     Returns
     -------
-    go.Figure with one marker trace per segment (in segment order) followed by
-    the ellipse traces
+    (x_title, y_title, subtitle); the subtitle is None for a map of two columns
+    """
+    if projection.kind != "pca":
+        return escape(projection.x_label), escape(projection.y_label), None
+    share = list(projection.explained) + [0.0, 0.0]
+    sub = f"PCA 1 holds {share[0]:.0%} of the differences between customers, PCA 2 {share[1]:.0%}"
+    return pca_axis_title(1), pca_axis_title(2), sub
+
+
+def segment_map_figure(
+    projection: Projection,
+    *,
+    names: Mapping[int, str] | None = None,
+    encode: str = "size",
+    ellipses: bool = False,
+    sigma: int = 2,
+    title: str | None = None,
+    height: int | None = 520,
+) -> go.Figure:
+    """Customers on a 2-D map coloured by segment, certainty shown as in PDSH.
+
+    The axes hold the bulk of the customers (see :func:`~analytics.charts.base.bulk_range`):
+    a point beyond them is drawn at the edge as an open triangle and its hover says
+    where it really is.
+
+    Parameters
+    ----------
+    projection : a :class:`~analytics.studies.profiles.Projection`; its ``points``
+        (shape (m, ...)) hold ``x``, ``y``, ``segment`` (1..k) and
+        ``segment_probability`` (0..1)
+    names : optional segment names, ``{segment: name}``
+    encode : "size" (marker size grows with probability squared, as PDSH's
+        ``50 * probs.max(1) ** 2``) or "opacity" (faint = uncertain)
+    ellipses : draw each Gaussian segment's ``sigma`` contour (one per segment)
+    title : what the map answers; a note is appended when only a sample is drawn
+
+    Returns
+    -------
+    go.Figure with one marker trace per segment (in segment order) followed by at
+    most one ellipse trace per segment
     """
     if encode not in ("size", "opacity"):
         raise ValueError(f"encode must be 'size' or 'opacity', got {encode!r}")
+    points = projection.points
+    x_title, y_title, subtitle = map_axes(projection)
+    x_all = points["x"].to_numpy(dtype="float64")
+    y_all = points["y"].to_numpy(dtype="float64")
+    x_lim, y_lim = bulk_range(x_all), bulk_range(y_all)
     fig = go.Figure()
-    segs = np.sort(pd.unique(points[segment].to_numpy()))
+    n_out = 0
+    segs = np.sort(pd.unique(points["segment"].to_numpy()))
     for s in segs:
-        sub = points[points[segment].to_numpy() == s]
-        marker: dict[str, object] = {"color": segment_colour(s, colours), "line": {"width": 0}}
-        hover = f"Segment {s}<br>{x_title or x}: %{{x:.4g}}<br>{y_title or y}: %{{y:.4g}}"
+        sub = points[points["segment"].to_numpy() == s]
+        label = segment_label(s, names)
+        x0, y0 = sub["x"].to_numpy(dtype="float64"), sub["y"].to_numpy(dtype="float64")
+        x, x_out = clip_to_range(x0, *x_lim)
+        y, y_out = clip_to_range(y0, *y_lim)
+        out = x_out | y_out
+        n_out += int(out.sum())
+        # Per-point hover note; None when every point of the segment is inside the axes.
+        note = (
+            [
+                f"<br>beyond the axes, drawn at the edge; really at ({a:.4g}, {b:.4g})" if o else ""
+                for o, a, b in zip(out, x0, y0, strict=True)
+            ]
+            if out.any()
+            else None
+        )
+        marker: dict[str, object] = {"color": segment_colour(s), "line": {"width": 0}}
+        hover = f"{label}<br>{x_title}: %{{x:.4g}}<br>{y_title}: %{{y:.4g}}"
         custom = None
-        if probability is not None:
-            prob = sub[probability].to_numpy(dtype="float64")
+        if "segment_probability" in sub:
+            prob = sub["segment_probability"].to_numpy(dtype="float64")
             custom = prob
             hover += "<br>probability: %{customdata:.2f}"
             if encode == "size":
@@ -115,56 +134,74 @@ def segment_map_figure(
         else:
             marker["size"] = 6.0
             marker["opacity"] = 0.65
+        if note is not None:
+            marker["symbol"] = np.where(out, OUTLIER_SYMBOL, "circle").tolist()
+            marker["line"] = {"width": 1, "color": segment_colour(s)}
+            hover += "%{text}"
         fig.add_trace(
             go.Scatter(
-                x=sub[x].to_numpy(),
-                y=sub[y].to_numpy(),
+                x=x,
+                y=y,
                 mode="markers",
-                name=f"Segment {s}",
+                name=label,
                 legendgroup=f"segment {s}",
                 marker=marker,
                 customdata=custom,
+                text=note,
                 hovertemplate=hover + "<extra></extra>",
-                meta={"role": "points", "segment": int(s)},
+                meta={"role": "points", "segment": int(s), "n_outside": int(out.sum())},
             )
         )
-    if ellipses is not None and len(ellipses):
-        for (s, sig), e in ellipses.groupby(["segment", "n_sigma"], sort=True):
+    if ellipses and len(projection.ellipses):
+        e_all = projection.ellipses
+        e_all = e_all[e_all["n_sigma"] == sigma]
+        for s, e in e_all.groupby("segment", sort=True):
             fig.add_trace(
                 go.Scatter(
                     x=e["x"].to_numpy(),
                     y=e["y"].to_numpy(),
                     mode="lines",
-                    name=f"Segment {s}, {sig}σ",
+                    name=f"{segment_label(s, names)}: shape",
                     legendgroup=f"segment {s}",
                     showlegend=False,
                     hoverinfo="skip",
-                    opacity=_SIGMA_OPACITY.get(int(sig), 0.3),
-                    line={
-                        "color": segment_colour(s, colours),
-                        "width": 2,
-                        "dash": _SIGMA_DASH.get(int(sig), "dot"),
-                    },
-                    meta={"role": "ellipse", "segment": int(s), "n_sigma": int(sig)},
+                    line={"color": segment_colour(s), "width": 2},
+                    meta={"role": "ellipse", "segment": int(s), "n_sigma": int(sigma)},
                 )
             )
-    full = title or "Segment map"
-    if n_total is not None and n_total > len(points):
-        full += f" (a random sample of {len(points):,} of {n_total:,} customers)"
-    return _finish(fig, full, height, x_title or x, y_title or y)
+    full = title or "Which customers are alike? Each dot is a customer, coloured by segment"
+    if projection.n_total > len(points):
+        full += f" (a random sample of {len(points):,} of {projection.n_total:,} customers)"
+    notes = [subtitle] if subtitle else []
+    if ellipses and len(projection.ellipses):
+        notes.append(f"each outline holds about {_SIGMA_SHARE.get(sigma, 0.9):.0%} of its segment")
+    if n_out:
+        notes.append(f"{n_out:,} far-out customers drawn at the edge as triangles")
+    fig.update_xaxes(range=padded(x_lim))
+    fig.update_yaxes(range=padded(y_lim))
+    return finish(
+        fig,
+        title=full,
+        subtitle="; ".join(notes) or None,
+        x_title=x_title,
+        y_title=y_title,
+        height=height,
+        legend_title="Segment",
+    )
 
 
 def sizes_figure(
     sizes: Sequence[int] | np.ndarray | pd.Series,
-    title: str | None = "Segment sizes",
-    colours: Sequence[str] = SEGMENT_COLOURS,
+    *,
+    names: Mapping[int, str] | None = None,
+    title: str | None = "How many customers are in each segment?",
     height: int | None = 320,
 ) -> go.Figure:
     """Bar chart of customers per segment, labelled with count and share.
 
     Parameters
     ----------
-    sizes : shape (k,), rows in segments 1..k (a Series keeps its index as labels)
+    sizes : shape (k,), rows in segments 1..k (a Series keeps its index as segments)
 
     Returns
     -------
@@ -177,22 +214,25 @@ def sizes_figure(
     total = max(int(counts.sum()), 1)
     fig = go.Figure(
         go.Bar(
-            x=[f"Segment {s}" for s in segs],
+            x=[segment_label(s, names) for s in segs],
             y=counts,
-            marker={"color": [segment_colour(s, colours) for s in segs]},
+            marker={"color": [segment_colour(s) for s in segs]},
             text=[f"{c:,} ({c / total:.0%})" for c in counts],
             textposition="auto",
             hovertemplate="%{x}: %{y:,} customers<extra></extra>",
             showlegend=False,
         )
     )
-    return _finish(fig, title, height, None, "Customers")
+    fig.update_xaxes(type="category")
+    return finish(fig, title=title, height=height, y_title="Customers")
 
 
 def profile_heatmap_figure(
     z: pd.DataFrame,
     means: pd.DataFrame | None = None,
-    title: str | None = "What each segment looks like (z-scores of segment means)",
+    *,
+    names: Mapping[int, str] | None = None,
+    title: str | None = "How does each segment differ from the average customer?",
     height: int | None = None,
     zmax: float = 2.0,
 ) -> go.Figure:
@@ -203,6 +243,7 @@ def profile_heatmap_figure(
     z : DataFrame of shape (k, n_items), index = segment numbers, columns =
         features (as from :func:`analytics.studies.profiles.feature_profile`)
     means : same shape, original-unit means (shares for category levels) shown on hover
+    names : optional segment names for the columns
     zmax : colour range is ``[-zmax, zmax]``; cells beyond it take the end colour
 
     Returns
@@ -212,15 +253,18 @@ def profile_heatmap_figure(
     """
     zz = z.to_numpy(dtype="float64").T  # (n_items, k)
     custom = None
-    hover = "Segment %{x}<br>%{y}<br>z = %{z:.2f}"
+    hover = "%{x}<br>%{y}<br>%{z:.2f} standard deviations from the average"
     if means is not None:
         custom = means.reindex(index=z.index, columns=z.columns).to_numpy(dtype="float64").T
-        hover = "Segment %{x}<br>%{y}: mean %{customdata:.4g}<br>z = %{z:.2f}"
+        hover = (
+            "%{x}<br>%{y}: mean %{customdata:.4g}<br>%{z:.2f} standard deviations from the average"
+        )
+    x = [str(s) if names is None else segment_label(s, names) for s in z.index]
     fig = go.Figure(
         go.Heatmap(
             z=zz,
-            x=[str(s) for s in z.index],
-            y=[str(c) for c in z.columns],
+            x=x,
+            y=[escape(c) for c in z.columns],
             customdata=custom,
             colorscale="RdBu",
             reversescale=True,
@@ -229,18 +273,19 @@ def profile_heatmap_figure(
             zmax=zmax,
             texttemplate="%{z:.1f}",
             hovertemplate=hover + "<extra></extra>",
-            colorbar={"title": {"text": "z"}},
+            colorbar={"title": {"text": "vs average"}},
         )
     )
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
     h = height if height is not None else max(260, 60 + 28 * zz.shape[0])
-    return _finish(fig, title, h, "Segment", None)
+    return finish(fig, title=title, height=h, x_title="Segment")
 
 
 def top_probability_figure(
     top: Sequence[float] | np.ndarray,
     n_ambiguous: int,
+    *,
     margin: float = 0.1,
     bins: int = 20,
     title: str | None = None,
@@ -284,4 +329,6 @@ def top_probability_figure(
         f"top two probabilities within {margin:.2f}"
     )
     fig.update_xaxes(range=[0, 1])
-    return _finish(fig, full, height, "Top segment probability", "Customers")
+    return finish(
+        fig, title=full, height=height, x_title="Top segment probability", y_title="Customers"
+    )

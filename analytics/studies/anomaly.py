@@ -344,3 +344,37 @@ def anomaly_scores(
     return fit_anomaly_model(
         df, k, columns, contamination, random_state, threshold, **params
     ).scores
+
+
+def map_coordinates(
+    X: np.ndarray, random_state: int = 0, max_fit_rows: int = 20_000
+) -> tuple[np.ndarray, list[float]]:
+    """Every row on the anomaly map: the first two principal components of ``X``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features), the prepared features
+    random_state : seed of the PCA and of the row sample it is fitted on
+    max_fit_rows : the PCA is fitted on at most this many random rows (two
+        directions are stable long before that), then applied to every row
+
+    Returns
+    -------
+    xy : ndarray of shape (n_rows, 2); with one feature, that feature and zeros
+    explained : share of the variance on each axis, length 2
+    """
+    # Imported here: scikit-learn's PCA is only needed when a map is drawn.
+    from sklearn.decomposition import PCA
+
+    X = np.asarray(X, dtype="float64")
+    n = X.shape[0]
+    if X.ndim != 2 or n == 0:
+        raise InputError(
+            f"X must have shape (n_rows, n_features), got {X.shape}.", code="bad_shape"
+        )
+    if X.shape[1] < 2:
+        return np.column_stack([X[:, 0], np.zeros(n)]), [1.0, 0.0]
+    rng = np.random.default_rng(random_state)
+    fit_rows = X if n <= max_fit_rows else X[rng.choice(n, max_fit_rows, replace=False)]
+    pca = PCA(n_components=2, random_state=random_state).fit(fit_rows)
+    return pca.transform(X), [float(v) for v in pca.explained_variance_ratio_]
