@@ -35,6 +35,7 @@ _EXPORTS: dict[str, str] = {
     "ReadReport": "analytics.io",
     "read_table": "analytics.io",
     "read_table_with_report": "analytics.io",
+    "sniff": "analytics.io",
     "to_csv_bytes": "analytics.io",
     "Preparer": "analytics.preparation",
     "PrepOptions": "analytics.preparation",
@@ -80,6 +81,7 @@ __all__ = [
     "score_dask",
     "segment",
     "segment_image",
+    "sniff",
     "sweep_k",
     "to_csv_bytes",
 ]
@@ -100,7 +102,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
-    from analytics.io import ReadReport, read_table, read_table_with_report, to_csv_bytes
+    from analytics.io import ReadReport, read_table, read_table_with_report, sniff, to_csv_bytes
     from analytics.model.dask import score_dask
     from analytics.model.fcm import FuzzyCMeans
     from analytics.model.fit import Segmentation, segment

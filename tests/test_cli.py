@@ -165,3 +165,19 @@ def test_subprocess_error_is_one_line_without_traceback(files) -> None:
     ]
     usage = run("score", files["model"], ok=False)  # argparse: missing arguments
     assert usage.returncode == 2 and "usage:" in usage.stderr
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
+def test_score_streams_what_read_table_reads(files, encoding) -> None:
+    # The CLI used to refuse UTF-16; it now sniffs with analytics.io.sniff like read_table.
+    d = files["dir"]
+    text = files["new"].read_text(encoding="utf-8")
+    src = d / f"new_{encoding}.csv"
+    src.write_bytes(text.encode(encoding))
+    ref, got = d / f"ref_{encoding}.csv", d / f"got_{encoding}.csv"
+    assert main(["score", str(files["model"]), str(files["new"]), "-o", str(ref), "-q"]) == 0
+    assert (
+        main(["score", str(files["model"]), str(src), "-o", str(got), "-q", "--chunksize", "40"])
+        == 0
+    )
+    assert got.read_bytes() == ref.read_bytes()

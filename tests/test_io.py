@@ -426,10 +426,10 @@ def _zero_field_oracle(buf: bytes, delim: str) -> bool:
     st.sampled_from([",", ";", "\t", "|"]),
 )
 def test_leading_zero_search_matches_the_regex_it_replaced(pieces, delim):
-    from analytics.io.read import _may_have_leading_zeros
+    from analytics.io.scan import may_have_leading_zeros
 
     buf = b"".join(pieces)
-    assert _may_have_leading_zeros(buf, delim) == _zero_field_oracle(buf, delim)
+    assert may_have_leading_zeros(buf, delim) == _zero_field_oracle(buf, delim)
 
 
 def _big_csv(n: int) -> list[str]:

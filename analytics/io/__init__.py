@@ -1,17 +1,26 @@
-"""Reading tables (sniffed CSV, Excel, Parquet) and writing them back out."""
+"""Reading delimited text tables and writing them back out.
 
-from analytics.io.read import (
-    DEFAULT_MAX_BYTES,
-    ReadReport,
-    read_table,
-    read_table_with_report,
-    to_csv_bytes,
-)
+Modules: ``sniff`` (encoding, delimiter, number format, header: :func:`sniff`),
+``scan`` (row validation with the line-numbered report), ``numbers`` (numbers as
+files write them, column types), ``read`` (:func:`read_table`), ``export``
+(:func:`to_csv_bytes`, :func:`neutralise_formulas`).
+"""
+
+from analytics.io.export import FORMULA_PREFIXES, neutralise_formulas, to_csv_bytes
+from analytics.io.numbers import parse_numbers
+from analytics.io.read import DEFAULT_MAX_BYTES, ReadReport, read_table, read_table_with_report
+from analytics.io.sniff import SAMPLE_BYTES, Dialect, sniff
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
+    "FORMULA_PREFIXES",
+    "SAMPLE_BYTES",
+    "Dialect",
     "ReadReport",
+    "neutralise_formulas",
+    "parse_numbers",
     "read_table",
     "read_table_with_report",
+    "sniff",
     "to_csv_bytes",
 ]
