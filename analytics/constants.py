@@ -1,9 +1,12 @@
-"""Names and limits shared by the whole package: one definition of each."""
+"""Names and limits shared by the whole package: one definition of each.
+
+Imports nothing, so the command line can use it without loading numpy or scikit-learn.
+"""
 
 from __future__ import annotations
 
-from analytics.model.gaussian import COVARIANCE_TYPES
-
+#: Covariance structures of a Gaussian mixture (scikit-learn's names).
+COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 #: The segmentation methods, by their API name.
 METHODS = ("kmeans", "fcm", "gmm")
 #: Their names in words.

@@ -169,7 +169,7 @@ def test_subprocess_error_is_one_line_without_traceback(files) -> None:
 
 @pytest.mark.parametrize("encoding", ["utf-16", "cp1252"])
 def test_score_streams_what_read_table_reads(files, encoding) -> None:
-    # The CLI used to refuse UTF-16; it now sniffs with analytics.io.sniff like read_table.
+    # The CLI used to refuse UTF-16; it now sniffs with analytics.io.dialect like read_table.
     d = files["dir"]
     text = files["new"].read_text(encoding="utf-8")
     src = d / f"new_{encoding}.csv"

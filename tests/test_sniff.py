@@ -1,4 +1,4 @@
-"""analytics.io.sniff: the command line sniffs a file exactly as read_table reads it."""
+"""analytics.io.dialect: the command line sniffs a file exactly as read_table reads it."""
 
 from __future__ import annotations
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import IO
 
+from analytics.constants import COVARIANCE_TYPES, METHODS
 from analytics.errors import InputError
 
 __all__ = [
@@ -25,11 +26,6 @@ __all__ = [
 ]
 
 PARQUET_SUFFIXES = (".parquet", ".pq")
-
-# The argparse choices. They equal analytics.model.fit's METHODS and COVARIANCE_TYPES
-# (a test pins that); importing those here would load scikit-learn for ``--help``.
-METHODS = ("kmeans", "fcm", "gmm")
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
 
 
 class ProgressBar:

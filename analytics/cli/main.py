@@ -134,6 +134,12 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code (0 ok, 2 bad input, 1 other failure)."""
     args = build_parser().parse_args(argv)
+    from analytics.parallel import limit_blas_threads
+
+    # The threading policy is set here, at the edge, once: one BLAS thread (OpenBLAS's
+    # spinning workers slow the many small products of a mixture fit); row-block work
+    # still uses every core through n_jobs.
+    limit_blas_threads(1)
     try:
         return int(args.func(args))
     except InputError as exc:

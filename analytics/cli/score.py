@@ -6,7 +6,7 @@ each chunk and appends it to the output, so memory stays near one chunk whatever
 the file's size. The output is written to ``OUTPUT.part`` and renamed when
 complete, so a failed run never leaves a half-written file under the real name.
 
-A CSV input is sniffed with :func:`analytics.io.sniff` on its first bytes, the
+A CSV input is sniffed with :func:`analytics.io.dialect` on its first bytes, the
 same decisions :func:`~analytics.io.read_table` makes on a whole file; its
 columns are kept as text (copied verbatim into a CSV output) and the model's
 numeric columns parsed with :func:`analytics.io.parse_numbers`.

@@ -6,10 +6,10 @@ files write them, column types), ``read`` (:func:`read_table`), ``export``
 (:func:`to_csv_bytes`, :func:`neutralise_formulas`).
 """
 
+from analytics.io.dialect import SAMPLE_BYTES, Dialect, sniff
 from analytics.io.export import FORMULA_PREFIXES, neutralise_formulas, to_csv_bytes
 from analytics.io.numbers import parse_numbers
 from analytics.io.read import DEFAULT_MAX_BYTES, ReadReport, read_table, read_table_with_report
-from analytics.io.sniff import SAMPLE_BYTES, Dialect, sniff
 
 __all__ = [
     "DEFAULT_MAX_BYTES",

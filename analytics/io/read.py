@@ -1,7 +1,7 @@
 """Reading uploaded tables: :func:`read_table` and :func:`read_table_with_report`.
 
 :func:`read_table` turns whatever an analyst uploads (a path, bytes or a file
-object) into a DataFrame: :func:`~analytics.io.sniff` decides the encoding, the
+object) into a DataFrame: :func:`~analytics.io.dialect` decides the encoding, the
 delimiter and the number format, :mod:`analytics.io.scan` refuses files whose rows
 would shift columns, and :mod:`analytics.io.numbers` keeps identifier-like
 columns (``0001``) as text. Every problem surfaces as a
@@ -32,6 +32,14 @@ from typing import IO, Any
 import pandas as pd
 
 from analytics.errors import FileFormatError, InputError
+from analytics.io.dialect import (
+    SAMPLE_BYTES,
+    check_magic,
+    decode,
+    decode_legacy,
+    has_bom,
+    sniff_utf8,
+)
 from analytics.io.numbers import convert_columns
 from analytics.io.scan import (
     RowScan,
@@ -40,14 +48,6 @@ from analytics.io.scan import (
     raise_unclosed_quote,
     scan_rows,
     shorten,
-)
-from analytics.io.sniff import (
-    SAMPLE_BYTES,
-    check_magic,
-    decode,
-    decode_legacy,
-    has_bom,
-    sniff_utf8,
 )
 
 __all__ = ["DEFAULT_MAX_BYTES", "ReadReport", "read_table", "read_table_with_report"]

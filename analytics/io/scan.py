@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from analytics.errors import FileFormatError
-from analytics.io.sniff import DELIMITER_NAMES
+from analytics.io.dialect import DELIMITER_NAMES
 
 __all__ = ["RowScan", "may_have_leading_zeros", "raise_bad_rows", "scan_rows"]
 

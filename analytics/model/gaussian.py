@@ -21,8 +21,6 @@ from scipy import linalg
 
 from analytics.errors import ModelError
 
-COVARIANCE_TYPES = ("full", "tied", "diag", "spherical")
-
 # Rows per block in the full-covariance density: keeps the (rows, k * d) temporary near
 # 16 MB whatever k and d are.
 _TARGET_CELLS = 2_000_000
