@@ -15,9 +15,19 @@ from sklearn.metrics import (
     silhouette_score,
 )
 
-import analytics.studies.choose_k as ck
 from analytics import InputError, segment
-from analytics.studies.choose_k import KSweep, knee_point, silhouette_values, stability, sweep_k
+from analytics.studies.choose_k import (
+    KSweep,
+    explain,
+    knee_point,
+    recommend,
+    silhouette_values,
+    stability,
+    sweep_k,
+)
+from analytics.studies.choose_k import sweep as sweep_module
+from analytics.studies.choose_k.criteria import silhouette_many
+from analytics.studies.choose_k.sweep import ordered_labels
 
 KS = range(2, 8)
 
@@ -104,7 +114,7 @@ def test_gmm_bic_aic_equal_sklearn(sweeps):
         assert sw.table.at[k, f"aic_{cov}"] == pytest.approx(model.aic(sw.X), rel=1e-10)
     for k in sw.ks:
         best = sw.models[(k, sw.table.at[k, "best_covariance"])]
-        assert ck._ordered_labels(best.predict(sw.X), k).tolist() == sw.labels[k].tolist()
+        assert ordered_labels(best.predict(sw.X), k).tolist() == sw.labels[k].tolist()
         assert sw.table.at[k, "silhouette"] == pytest.approx(
             silhouette_score(sw.X, sw.labels[k]), rel=1e-10
         )
@@ -122,7 +132,7 @@ def test_fcm_indices_equal_segment(blobs, sweeps):
 
 
 def test_sampled_silhouette_equals_sklearn_sampled(blobs, monkeypatch):
-    monkeypatch.setattr(ck, "SILHOUETTE_EXACT_MAX", 150)
+    monkeypatch.setattr(sweep_module, "SILHOUETTE_EXACT_MAX", 150)
     sw = sweep_k(blobs, [3, 4], "kmeans", random_state=7)
     assert sw.silhouette_sample_size == 150
     assert any("sample of 150" in n for n in sw.notes)
@@ -157,7 +167,7 @@ def test_silhouette_many_matches_sklearn(n, k, seed):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, 2))
     sets = [rng.integers(0, k, n), rng.integers(0, 2, n)]
-    got = ck._silhouette_many(X, sets)
+    got = silhouette_many(X, sets)
     for j, lab in enumerate(sets):
         if 2 <= len(np.unique(lab)) <= n - 1:
             np.testing.assert_allclose(got[:, j], silhouette_samples(X, lab), atol=1e-12)
@@ -193,6 +203,13 @@ def test_knee_point_none(ks, values):
 # --- recommendation and warnings -------------------------------------------------------------
 
 
+def _recommend(method: str, table: pd.DataFrame, knee_k: int | None):
+    """The recommended k, the reason and the warning, as KSweep holds them."""
+    decision = recommend(method, table, knee_k)
+    reason, warning = explain(decision, table)
+    return decision.k, reason, warning
+
+
 def _table(**cols) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.Index([2, 3, 4, 5], name="k"))
 
@@ -206,7 +223,7 @@ def test_disagreement_gives_warning_and_names_both():
     )
     knee = knee_point(list(t.index), t["inertia"])
     assert knee == 4
-    k, reason, warning = ck._recommend("kmeans", t, knee, [])
+    k, reason, warning = _recommend("kmeans", t, knee)
     # Elbow, CH and DB prefer 4 over 3; silhouette prefers 3: majority wins.
     assert k == 4
     assert "elbow of the inertia curve is at 4" in reason
@@ -216,7 +233,7 @@ def test_disagreement_gives_warning_and_names_both():
 
 def test_tie_goes_to_silhouette():
     t = _table(inertia=[100.0, 40, 12, 10], silhouette=[0.5, 0.7, 0.6, 0.4])
-    k, reason, warning = ck._recommend("kmeans", t, 4, [])
+    k, reason, warning = _recommend("kmeans", t, 4)
     assert k == 3 and "the elbow of the inertia curve is at 4" in reason and warning
 
 
@@ -229,7 +246,7 @@ def test_gmm_bic_decides_and_silhouette_disagreement_warns():
         aic_full=[45.0, 25, 20, 30],
         best_covariance=["full"] * 4,
     )
-    k, reason, warning = ck._recommend("gmm", t, None, ["full"])
+    k, reason, warning = _recommend("gmm", t, None)
     assert k == 3
     assert reason.startswith("3 segments: BIC is lowest at 3 (full covariance)")
     assert "AIC prefers 4" in reason and "silhouette prefers 2" in reason
@@ -239,7 +256,7 @@ def test_gmm_bic_decides_and_silhouette_disagreement_warns():
 def test_best_at_largest_k_warns():
     t = _table(bic=[50.0, 40, 30, 20], silhouette=[0.1, 0.2, 0.3, 0.4], bic_full=[50.0, 40, 30, 20])
     t["best_covariance"] = "full"
-    k, _, warning = ck._recommend("gmm", t, None, ["full"])
+    k, _, warning = _recommend("gmm", t, None)
     assert k == 5 and "larger ks" in warning
 
 

@@ -1,0 +1,529 @@
+"""``sweep_k()``: fit every k in a range, score each fit, recommend one k.
+
+The per-method loops live here (k-means and fuzzy c-means share one; Gaussian
+mixtures have their own, fitting every covariance type from one k-means start);
+the criteria are in :mod:`~analytics.studies.choose_k.criteria`, the decision in
+:mod:`~analytics.studies.choose_k.recommend` and its words in
+:mod:`~analytics.studies.choose_k.wording`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.cluster import KMeans
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score
+from sklearn.mixture import GaussianMixture
+
+from analytics.constants import METHOD_NAMES
+from analytics.errors import InputError
+from analytics.model import gaussian
+from analytics.model.fit import (
+    check_method,
+    child_seeds,
+    fit_fcm,
+    fit_kmeans,
+    prepare_for_method,
+    split_params,
+)
+from analytics.studies.choose_k.checks import check_ks, covariance_types
+from analytics.studies.choose_k.criteria import (
+    SILHOUETTE_EXACT_MAX,
+    SilhouetteRows,
+    knee_point,
+    mean_silhouettes,
+    silhouette_values,
+)
+from analytics.studies.choose_k.recommend import Recommendation, recommend
+from analytics.studies.choose_k.stability import stability_of_rows
+from analytics.studies.choose_k.wording import explain, join_ks
+
+#: Gaussian-mixture sweeps fit on a random sample of this many rows (unless ``subsample``
+#: is given) and compute BIC/AIC and labels on every row.
+SWEEP_SUBSAMPLE = 10_000
+
+#: Attempts at a mixture whose covariance collapses, each with 1000x the regularisation.
+_GMM_ATTEMPTS = 4
+
+Progress = Callable[[float, str], None]
+ShouldStop = Callable[[], bool]
+
+
+def _no_progress(fraction: float, text: str) -> None:
+    return None
+
+
+def _never() -> bool:
+    return False
+
+
+@dataclass
+class KSweep:
+    """The result of :func:`sweep_k`.
+
+    Attributes
+    ----------
+    method : "kmeans", "fcm" or "gmm"
+    ks : the ks that were fitted (fewer than asked if the sweep was stopped)
+    table : DataFrame indexed by ``k``, one column per criterion (see the package docstring)
+    recommended_k : int or None (None only if no k was fitted)
+    reason : plain sentence naming the criteria that agree and those that disagree
+    warning : sentence shown when the criteria disagree (or the best k is at the edge), else None
+    silhouette_sample_size : rows the silhouette was computed on, None = exact (all rows)
+    knee_k : the elbow of the inertia curve (k-means), None if there is none
+    notes : plain sentences about how the sweep was run (sampling, stopping, convergence)
+    labels : per k, the hard labels of every row, shape (n_rows,), values 1..k by size
+    X : the prepared features, shape (n_rows, n_features)
+    models : Gaussian mixtures per (k, covariance type), for inspection
+    stopped : True if ``should_stop`` ended the sweep early
+    params : the settings used (preparation and model), to refit for stability
+    random_state : the seed used
+    recommendation : the decision behind ``recommended_k``, ``reason`` and ``warning``
+        as data (votes, agreeing and disagreeing criteria, edge flags)
+    """
+
+    method: str
+    ks: list[int]
+    table: pd.DataFrame
+    recommended_k: int | None
+    reason: str
+    warning: str | None
+    silhouette_sample_size: int | None
+    knee_k: int | None
+    notes: list[str] = field(default_factory=list)
+    labels: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    X: np.ndarray | None = field(default=None, repr=False)
+    models: dict[tuple[int, str], GaussianMixture] = field(default_factory=dict, repr=False)
+    stopped: bool = False
+    params: dict[str, Any] = field(default_factory=dict)
+    random_state: int = 0
+    recommendation: Recommendation | None = field(default=None, repr=False)
+
+    @property
+    def method_name(self) -> str:
+        """The method in words ("k-means", ...)."""
+        return METHOD_NAMES[self.method]
+
+    def silhouette_values(
+        self, k: int, sample_size: int | None = SILHOUETTE_EXACT_MAX
+    ) -> SilhouetteRows:
+        """Per-row silhouettes of the fit with ``k`` segments (see
+        :func:`~analytics.studies.choose_k.criteria.silhouette_values`)."""
+        if k not in self.labels or self.X is None:
+            raise InputError(
+                f"k = {k} was not part of this sweep; choose one of {join_ks(self.ks)}.",
+                code="bad_k",
+            )
+        return silhouette_values(self.X, self.labels[k], sample_size, self.random_state)
+
+    def stability(
+        self,
+        ks: Sequence[int] | None = None,
+        n_resamples: int = 5,
+        fraction: float = 0.8,
+        progress: Progress | None = None,
+        should_stop: ShouldStop | None = None,
+    ) -> pd.DataFrame:
+        """Refit on resamples and report how reproducible each k is (see
+        :func:`~analytics.studies.choose_k.stability.stability`).
+
+        ``ks`` defaults to the recommended k and its neighbours within the sweep.
+        Gaussian mixtures use the covariance type with the lowest BIC at each k.
+        """
+        if self.X is None:
+            raise InputError("This sweep holds no data to refit.", code="no_data")
+        if ks is None:
+            if self.recommended_k is None:
+                raise InputError("The sweep has no recommended k yet.", code="bad_k")
+            r = self.recommended_k
+            ks = [k for k in (r - 1, r, r + 1) if k in self.ks]
+        ks = check_ks(ks, self.X)
+        cov = {}
+        if self.method == "gmm" and "best_covariance" in self.table:
+            cov = {int(k): str(t) for k, t in self.table["best_covariance"].items()}
+        return stability_of_rows(
+            self.X,
+            ks,
+            self.method,
+            self.params,
+            n_resamples,
+            fraction,
+            self.random_state,
+            progress,
+            should_stop,
+            cov,
+        )
+
+
+def ordered_labels(raw: np.ndarray, k: int) -> np.ndarray:
+    """Labels 1..k with 1 the largest segment (as :func:`analytics.segment` numbers them).
+
+    Parameters
+    ----------
+    raw : component of each row, values 0..k-1, shape (n,)
+    k : number of components
+
+    Returns
+    -------
+    ndarray of int32, shape (n,)
+    """
+    counts = np.bincount(raw, minlength=k)
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty(k, dtype=np.int32)
+    rank[order] = np.arange(1, k + 1, dtype=np.int32)
+    return rank[raw]
+
+
+# ----------------------------------------------------------------------------- k-means, FCM
+
+
+def _kmeans_row(X: np.ndarray, model: Any, summary: dict[str, Any]) -> dict[str, float]:
+    raw = model.labels_
+    several = len(np.unique(raw)) > 1
+    return {
+        "inertia": float(model.inertia_),
+        "calinski_harabasz": float(calinski_harabasz_score(X, raw)) if several else np.nan,
+        "davies_bouldin": float(davies_bouldin_score(X, raw)) if several else np.nan,
+    }
+
+
+def _fcm_row(X: np.ndarray, model: Any, summary: dict[str, Any]) -> dict[str, float]:
+    keys = ("partition_coefficient", "partition_entropy", "xie_beni", "objective")
+    return {key: summary[key] for key in keys}
+
+
+def _sweep_hard(method, X, ks, seed, p, progress, should_stop, notes):
+    """Fit k-means or FCM at every k (until stopped); criteria rows, ordered labels, ks done."""
+    fit, score, name = {
+        "kmeans": (fit_kmeans, _kmeans_row, "k-means"),
+        "fcm": (fit_fcm, _fcm_row, "Fuzzy c-means"),
+    }[method]
+    rows, labels, done, unconverged = {}, {}, [], []
+    for i, k in enumerate(ks):
+        if should_stop():
+            break
+        progress(i / len(ks) * 0.9, f"{name} with k = {k}")
+        result = fit(X, k, seed, p)
+        model, summary = result.estimator, result.summary
+        del result
+        if not summary["converged"]:
+            unconverged.append(k)
+        rows[k] = score(X, model, summary)
+        labels[k] = ordered_labels(model.labels_, k)
+        done.append(k)
+        del model  # FCM's holds an (n, k) membership matrix
+    if unconverged:
+        notes.append(
+            f"{name} did not converge within {p['max_iter']} iterations for k = "
+            f"{join_ks(unconverged)}."
+        )
+    return rows, labels, done
+
+
+# ----------------------------------------------------------------------------- mixtures
+
+
+def _score_all(
+    X: np.ndarray, fitted: dict[str, GaussianMixture]
+) -> dict[str, tuple[float, np.ndarray]]:
+    """Total log-likelihood and hard labels (n,) of every row under each fitted mixture.
+
+    One pass over row blocks for all covariance types (the rows stay in cache while
+    each model scores them); memory per block is about rows x k x d floats.
+    """
+    n = X.shape[0]
+    k, d = next(iter(fitted.values())).means_.shape
+    block = max(256, min(16_384, 2_000_000 // max(1, k * d)))
+    ll = dict.fromkeys(fitted, 0.0)
+    labels = {c: np.empty(n, dtype=np.intp) for c in fitted}
+    for start in range(0, n, block):
+        Xb = X[start : start + block]
+        for cov, m in fitted.items():
+            w = gaussian.weighted_log_prob(Xb, m.weights_, m.means_, m.precisions_cholesky_, cov)
+            top = w.max(axis=1, keepdims=True)
+            labels[cov][start : start + len(Xb)] = w.argmax(axis=1)
+            w -= top
+            np.exp(w, out=w)
+            ll[cov] += float((np.log(w.sum(axis=1)) + top[:, 0]).sum())
+    return {c: (ll[c], labels[c]) for c in fitted}
+
+
+def _em_from_labels(
+    Xf: np.ndarray, raw: np.ndarray, k: int, cov: str, reg: float, p: dict[str, Any]
+) -> GaussianMixture:
+    """EM started from the Gaussian parameters of a hard partition ``raw`` (n,)."""
+    w, mu, sigma = gaussian.estimate_from_labels(Xf, raw, k, cov, reg)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return GaussianMixture(
+            n_components=k,
+            covariance_type=cov,
+            reg_covar=reg,
+            tol=p["tol"],
+            max_iter=p["max_iter"],
+            weights_init=w,
+            means_init=mu,
+            precisions_init=gaussian.precisions(sigma, cov),
+        ).fit(Xf)
+
+
+def _fit_one_gmm(Xf, raw, k, cov, p) -> tuple[GaussianMixture, float]:
+    """EM from a hard partition, raising the regularisation if a covariance collapses.
+
+    A collapse shows as the kernel's typed :class:`~analytics.model.gaussian.
+    SingularCovarianceError` (the start) or as the ValueError of scikit-learn's fit
+    (during EM): the settings were validated by ``split_params``, so that is the only
+    ValueError left.
+    """
+    reg = float(p["reg_covar"])
+    for attempt in range(_GMM_ATTEMPTS):
+        try:
+            return _em_from_labels(Xf, raw, k, cov, reg, p), reg
+        except (gaussian.SingularCovarianceError, ValueError) as exc:
+            if attempt == _GMM_ATTEMPTS - 1:
+                raise gaussian.SingularCovarianceError(
+                    f"The Gaussian mixture with {k} segments ({cov} covariance) could not be "
+                    "fitted: some segments have no spread in some direction. Try the 'diag' "
+                    "or 'spherical' covariance type, or fewer segments."
+                ) from exc
+            reg *= 1000.0
+    raise AssertionError("unreachable")
+
+
+def _kmeans_starts(Xf: np.ndarray, k: int, seeds: Sequence[int]) -> list[np.ndarray]:
+    """One k-means partition (n,) per seed: the starts shared by every covariance type."""
+    starts = []
+    for seed in seeds:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            starts.append(KMeans(n_clusters=k, n_init=1, random_state=seed).fit(Xf).labels_)
+    return starts
+
+
+def _criteria_row(
+    scored: dict[str, tuple[float, np.ndarray]], k: int, n: int, d: int
+) -> tuple[dict[str, Any], str]:
+    """BIC and AIC per covariance type, their best, and the type with the lowest BIC."""
+    row: dict[str, Any] = {}
+    for cov, (ll, _) in scored.items():
+        npar = gaussian.n_parameters(k, d, cov)
+        # GaussianMixture.bic/aic: -2 * mean log-lik * n + penalty.
+        row[f"bic_{cov}"] = float(-2 * ll + npar * np.log(n))
+        row[f"aic_{cov}"] = float(-2 * ll + 2 * npar)
+    # min() keeps the first of equal BICs, in the order the types were tried.
+    best = min(scored, key=lambda cov: row[f"bic_{cov}"])
+    row["bic"] = row[f"bic_{best}"]
+    row["aic"] = min(row[f"aic_{cov}"] for cov in scored)
+    row["best_covariance"] = best
+    return row, best
+
+
+@dataclass
+class _GmmLog:
+    """What the mixture loop reports afterwards: ``"k (type)"`` labels."""
+
+    unconverged: list[str] = field(default_factory=list)
+    regularised: list[str] = field(default_factory=list)
+
+    def notes(self, max_iter: int) -> list[str]:
+        out = []
+        if self.unconverged:
+            out.append(
+                f"EM did not converge within {max_iter} iterations for k = "
+                f"{join_ks(self.unconverged)}; those criteria may improve with more iterations."
+            )
+        if self.regularised:
+            out.append(
+                f"Some segments had almost no spread for k = {join_ks(self.regularised)}, so "
+                "their covariance was regularised more strongly."
+            )
+        return out
+
+
+def _fit_types(Xf, k, types, starts, p, report, log: _GmmLog) -> dict[str, GaussianMixture]:
+    """For each covariance type, the best (highest lower bound) EM over the starts."""
+    fitted: dict[str, GaussianMixture] = {}
+    for t_i, cov in enumerate(types):
+        report(t_i / len(types), f"Gaussian mixture with k = {k} ({cov} covariance)")
+        fits = [_fit_one_gmm(Xf, raw, k, cov, p) for raw in starts]
+        model, reg = max(fits, key=lambda f: f[0].lower_bound_)
+        if not model.converged_:
+            log.unconverged.append(f"{k} ({cov})")
+        if reg != float(p["reg_covar"]):
+            log.regularised.append(f"{k} ({cov})")
+        fitted[cov] = model
+    return fitted
+
+
+def _sweep_gmm(X, ks, seed, p, types, subsample, progress, should_stop, notes):
+    """Every (k, covariance type) fitted on a row sample; BIC, AIC and labels on all rows.
+
+    Speed comes from three choices: EM runs on ``subsample`` rows (the likelihood is
+    then evaluated on every row, so BIC/AIC are the usual full-data criteria of the
+    fitted parameters, and rows outside the sample act as held-out data that penalise
+    over-fitting); one k-means run per k and start seeds all four covariance types;
+    and the silhouette for all ks is computed later in one distance pass.
+    """
+    n, d = X.shape
+    rng = np.random.default_rng(seed)
+    sample = np.sort(rng.choice(n, size=subsample, replace=False)) if n > subsample else None
+    Xf = X if sample is None else X[sample]
+    if sample is not None:
+        notes.append(
+            f"Each mixture was fitted on the same random sample of {subsample:,} of the "
+            f"{n:,} rows; BIC, AIC and segments are computed on all {n:,} rows."
+        )
+    start_seeds = child_seeds(seed, int(p["n_init"]))
+    rows, labels, models, done = {}, {}, {}, []
+    log = _GmmLog()
+    for i, k in enumerate(ks):
+        if should_stop():
+            break
+        starts = _kmeans_starts(Xf, k, start_seeds)
+
+        def report(share: float, text: str, i: int = i) -> None:
+            progress((i + share) / len(ks) * 0.9, text)
+
+        fitted = _fit_types(Xf, k, types, starts, p, report, log)
+        models.update({(k, cov): m for cov, m in fitted.items()})
+        scored = _score_all(X, fitted)
+        rows[k], best = _criteria_row(scored, k, n, d)
+        labels[k] = ordered_labels(scored[best][1], k)
+        done.append(k)
+    notes.extend(log.notes(p["max_iter"]))
+    return rows, labels, models, done
+
+
+# ----------------------------------------------------------------------------- public API
+
+
+def _sweep_notes(ks: list[int], done: list[int], sample_size: int | None, n: int) -> list[str]:
+    """Sentences on stopping early and on the silhouette sample."""
+    notes = []
+    if len(done) < len(ks):
+        left = [k for k in ks if k not in done]
+        notes.append(
+            "The sweep was stopped"
+            + (f" after k = {done[-1]}" if done else " before any k was fitted")
+            + f"; not tried: k = {join_ks(left)}."
+        )
+    if sample_size is not None:
+        notes.append(
+            f"Silhouette was computed on a random sample of {sample_size:,} of the {n:,} "
+            "rows (the exact value needs every pairwise distance); the same rows for every k."
+        )
+    return notes
+
+
+def _gmm_params(params: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """The covariance types to try, and the other settings with ``n_init`` defaulting to 1."""
+    types = covariance_types(params.get("covariance_type"))
+    rest = {k: v for k, v in params.items() if k != "covariance_type"}
+    rest.setdefault("n_init", 1)
+    return types, rest
+
+
+def _gmm_subsample(params: dict[str, Any], p: dict[str, Any]) -> int:
+    """The rows EM runs on (settings already validated by ``split_params``)."""
+    subsample = int(params.get("subsample", SWEEP_SUBSAMPLE))
+    if subsample < 100 or int(p["n_init"]) < 1:
+        raise InputError(
+            "subsample must be at least 100 rows and n_init at least 1.", code="bad_option"
+        )
+    return subsample
+
+
+def sweep_k(
+    df: pd.DataFrame,
+    ks: Iterable[int],
+    method: str,
+    columns: Sequence[str] | None = None,
+    random_state: int = 0,
+    progress: Progress | None = None,
+    should_stop: ShouldStop | None = None,
+    **params: Any,
+) -> KSweep:
+    """Fit ``method`` for every k in ``ks`` and recommend one.
+
+    Parameters
+    ----------
+    df : DataFrame of shape (n_rows, n_columns); never modified
+    ks : the numbers of segments to try, e.g. ``range(2, 11)``; whole numbers >= 2
+    method : "kmeans", "fcm" or "gmm"
+    columns : feature columns; default: the numeric and categorical ones
+    random_state : seed for every random choice (child seeds by ``SeedSequence.spawn``)
+    progress : optional callback ``(fraction, text)``, called before each k
+    should_stop : optional callable checked before each k; when it returns True the
+        sweep ends and the ks fitted so far are returned (``stopped=True``, with a note)
+    **params : preparation (``scaling``, ``log_transform``, ``impute``) and model
+        settings as for :func:`analytics.model.fit`. For Gaussian mixtures
+        ``covariance_type`` may be one type, a list, or "all" (default: all four),
+        ``n_init`` defaults to 1 (k-means-seeded start) and ``subsample`` (default
+        ``SWEEP_SUBSAMPLE``) is the number of rows EM runs on.
+
+    Returns
+    -------
+    KSweep
+    """
+    method = check_method(method)
+    progress = progress or _no_progress
+    should_stop = should_stop or _never
+    types: list[str] = []
+    if method == "gmm":
+        types, params = _gmm_params(params)
+    prep_opts, p = split_params(method, params)
+    subsample = _gmm_subsample(params, p) if method == "gmm" else SWEEP_SUBSAMPLE
+    progress(0.0, "Preparing features")
+    X, preparer, _, method_notes = prepare_for_method(df, method, columns, prep_opts)
+    ks_list = check_ks(ks, X)
+    notes: list[str] = list(preparer.warnings) + method_notes
+    models: dict[tuple[int, str], GaussianMixture] = {}
+    if method == "gmm":
+        rows, labels, models, done = _sweep_gmm(
+            X, ks_list, random_state, p, types, subsample, progress, should_stop, notes
+        )
+    else:
+        rows, labels, done = _sweep_hard(
+            method, X, ks_list, random_state, p, progress, should_stop, notes
+        )
+    progress(0.92, "Silhouette of every k")
+    sil, sample_size = mean_silhouettes(X, labels, SILHOUETTE_EXACT_MAX, random_state)
+    notes += _sweep_notes(ks_list, done, sample_size, len(X))
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index = pd.Index([int(k) for k in table.index], name="k", dtype="int64")
+    if not table.empty:
+        table["silhouette"] = pd.Series(sil, dtype="float64")
+    knee_k = (
+        knee_point(list(table.index), table["inertia"])
+        if method == "kmeans" and len(table)
+        else None
+    )
+    decision = recommend(method, table, knee_k)
+    reason, warning = explain(decision, table)
+    return KSweep(
+        method=method,
+        ks=list(done),
+        table=table,
+        recommended_k=decision.k,
+        reason=reason,
+        warning=warning,
+        silhouette_sample_size=sample_size,
+        knee_k=knee_k,
+        notes=notes,
+        labels=labels,
+        X=X,
+        models=models,
+        stopped=len(done) < len(ks_list),
+        params={**params, **({"covariance_type": types} if method == "gmm" else {})},
+        random_state=random_state,
+        recommendation=decision,
+    )
+
+
+__all__ = ["SWEEP_SUBSAMPLE", "KSweep", "ordered_labels", "sweep_k"]
