@@ -42,9 +42,3 @@ def limit_blas_threads(limit: int = 1) -> AbstractContextManager:
     from threadpoolctl import threadpool_limits
 
     return threadpool_limits(limits=limit, user_api="blas")
-
-
-def blas_single() -> AbstractContextManager:
-    """Transitional: BLAS limited to one thread inside a ``with`` block (removed once
-    every caller relies on :func:`limit_blas_threads` at the edges)."""
-    return limit_blas_threads(1)

@@ -38,7 +38,7 @@ from analytics.studies.choose_k.criteria import (
     silhouette_values,
 )
 from analytics.studies.choose_k.recommend import Recommendation, recommend
-from analytics.studies.choose_k.stability import STABILITY_MAX_ROWS, stability
+from analytics.studies.choose_k.resampling import STABILITY_MAX_ROWS, stability
 from analytics.studies.choose_k.sweep import SWEEP_SUBSAMPLE, KSweep, sweep_k
 from analytics.studies.choose_k.wording import explain
 

@@ -41,7 +41,7 @@ from analytics.studies.choose_k.criteria import (
     silhouette_values,
 )
 from analytics.studies.choose_k.recommend import Recommendation, recommend
-from analytics.studies.choose_k.stability import stability_of_rows
+from analytics.studies.choose_k.resampling import stability_of_rows
 from analytics.studies.choose_k.wording import explain, join_ks
 
 #: Gaussian-mixture sweeps fit on a random sample of this many rows (unless ``subsample``
