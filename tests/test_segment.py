@@ -525,3 +525,12 @@ def test_the_fit_scores_through_its_one_segment_model(method):
     np.testing.assert_array_equal(s.model.labels_of(s.X), s.labels)
     buf = _io.BytesIO(s.model.to_bytes())
     np.testing.assert_allclose(load_model(buf).predict_proba(df), s.predict_proba(df), atol=1e-12)
+
+
+def test_n_jobs_is_a_setting_and_does_not_change_the_result():
+    df, _ = _blob_frame(n=40_000, seed=32)
+    one = segment(df, "gmm", 3, n_init=1, subsample=5_000, n_jobs=1)
+    two = segment(df, "gmm", 3, n_init=1, subsample=5_000, n_jobs=2)
+    np.testing.assert_allclose(one.proba, two.proba, atol=1e-10)
+    with pytest.raises(InputError, match="n_jobs"):
+        segment(df.head(100), "gmm", 3, n_jobs=0)

@@ -26,7 +26,7 @@ _PREP_PARAMS = {"scaling", "log_transform", "impute"}
 _MODEL_PARAMS = {
     "kmeans": {"n_init", "max_iter", "tol"},
     "fcm": {"m", "tol", "max_iter", "dtype", "n_init"},
-    "gmm": {"covariance_type", "n_init", "max_iter", "reg_covar", "tol", "subsample"},
+    "gmm": {"covariance_type", "n_init", "max_iter", "reg_covar", "tol", "subsample", "n_jobs"},
 }
 _DEFAULTS: dict[str, dict[str, Any]] = {
     "kmeans": {"n_init": 4, "max_iter": 300, "tol": 1e-4},
@@ -40,6 +40,8 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "reg_covar": 1e-6,
         "tol": 1e-3,
         "subsample": 20_000,
+        # Threads for the row-block E-step of big tables; None = every available core.
+        "n_jobs": None,
     },
 }
 
@@ -208,6 +210,9 @@ def _check_settings(method: str, p: dict[str, Any]) -> None:
             raise bad("The setting reg_covar must be a number of at least 0", p["reg_covar"])
         if not _whole(p["subsample"], 2):
             raise bad("The setting subsample must be a whole number of at least 2", p["subsample"])
+        jobs = p["n_jobs"]
+        if jobs is not None and (not _whole(jobs, -1024) or jobs == 0):
+            raise bad("The setting n_jobs must be a whole number of threads (or None)", p["n_jobs"])
 
 
 def check_method(method: Any) -> str:
@@ -281,7 +286,7 @@ def segment(
     **params : preparation (``scaling``, ``log_transform``, ``impute``) and model
         settings (k-means: ``n_init, max_iter, tol``; FCM: ``m, tol, max_iter,
         dtype``; GMM: ``covariance_type, n_init, max_iter, reg_covar, tol,
-        subsample``), named as in scikit-learn
+        subsample, n_jobs``), named as in scikit-learn
 
     Returns
     -------
