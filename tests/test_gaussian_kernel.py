@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from sklearn.mixture import GaussianMixture
 
+from analytics.constants import COVARIANCE_TYPES
 from analytics.model import gaussian as g
 
 
@@ -16,7 +17,7 @@ def data():
     return X
 
 
-@pytest.mark.parametrize("cov_type", g.COVARIANCE_TYPES)
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
 def test_log_density_matches_scikit_learn(data, cov_type):
     gm = GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(data)
     wlp = g.weighted_log_prob(data, gm.weights_, gm.means_, gm.precisions_cholesky_, cov_type)
@@ -32,7 +33,7 @@ def test_log_density_matches_scikit_learn(data, cov_type):
     assert g.n_parameters(2, 3, cov_type) == round(p)
 
 
-@pytest.mark.parametrize("cov_type", g.COVARIANCE_TYPES)
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
 def test_float32_rows_agree_with_float64(data, cov_type):
     gm = GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(data)
     ref = g.log_gaussian_prob(data, gm.means_, gm.precisions_cholesky_, cov_type)
@@ -41,7 +42,7 @@ def test_float32_rows_agree_with_float64(data, cov_type):
     np.testing.assert_allclose(f32, ref, rtol=1e-4, atol=1e-3)
 
 
-@pytest.mark.parametrize("cov_type", g.COVARIANCE_TYPES)
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
 def test_covariance_forms_expand_consistently(data, cov_type):
     gm = GaussianMixture(2, covariance_type=cov_type, random_state=0).fit(data)
     full = g.full_covariances(gm.covariances_, cov_type, 2, 3)
@@ -53,7 +54,7 @@ def test_covariance_forms_expand_consistently(data, cov_type):
     np.testing.assert_allclose(A @ np.swapaxes(A, 1, 2), full, atol=1e-12)
 
 
-@pytest.mark.parametrize("cov_type", g.COVARIANCE_TYPES)
+@pytest.mark.parametrize("cov_type", COVARIANCE_TYPES)
 def test_estimate_from_labels_is_scikit_learns_kmeans_initialisation(data, cov_type):
     labels = (data[:, 0] > 2).astype(int)
     w, mu, cov = g.estimate_from_labels(data, labels, 2, cov_type, 1e-6)
