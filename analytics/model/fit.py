@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,7 @@ from analytics.model.fcm import FuzzyCMeans
 from analytics.model.gaussian import SingularCovarianceError, n_parameters
 from analytics.model.segment_model import SegmentModel, labelled_frame, output_names
 from analytics.preparation import Preparer, PrepOptions, prepare
+from analytics.progress import Progress, no_progress
 
 _PREP_PARAMS = {"scaling", "log_transform", "impute"}
 _MODEL_PARAMS = {
@@ -44,12 +45,6 @@ _DEFAULTS: dict[str, dict[str, Any]] = {
         "n_jobs": None,
     },
 }
-
-Progress = Callable[[float, str], None]
-
-
-def _no_progress(fraction: float, text: str) -> None:
-    return None
 
 
 @dataclass
@@ -100,12 +95,12 @@ class Segmentation:
     @property
     def columns(self) -> list[str]:
         """The input columns used as features."""
-        return self.preparer.numeric + self.preparer.categorical
+        return self.model.columns
 
     @property
     def feature_names(self) -> list[str]:
         """Names of the prepared features (columns of ``X``)."""
-        return self.preparer.feature_names
+        return self.model.feature_names
 
     @property
     def sizes(self) -> np.ndarray:
@@ -293,7 +288,7 @@ def segment(
     Segmentation
     """
     method = check_method(method)
-    progress = progress or _no_progress
+    progress = progress or no_progress
     prep_opts, model_params = split_params(method, params)
     progress(0.05, "Preparing features")
     X, preparer, described, fit_warnings = prepare_for_method(df, method, columns, prep_opts, roles)
@@ -453,7 +448,7 @@ def fit_estimator(
         return fit_kmeans(X, k, random_state, params)
     if method == "fcm":
         return fit_fcm(X, k, random_state, params)
-    return fit_gmm(X, k, random_state, params, progress or _no_progress)
+    return fit_gmm(X, k, random_state, params, progress or no_progress)
 
 
 def fit_kmeans(X: np.ndarray, k: int, seed: int, p: dict[str, Any]) -> Fit:
@@ -502,7 +497,7 @@ def fit_fcm(X: np.ndarray, k: int, seed: int, p: dict[str, Any]) -> Fit:
 
 
 def fit_gmm(
-    X: np.ndarray, k: int, seed: int, p: dict[str, Any], progress: Progress = _no_progress
+    X: np.ndarray, k: int, seed: int, p: dict[str, Any], progress: Progress = no_progress
 ) -> Fit:
     """A Gaussian mixture by EM; a collapsed covariance is retried with 1000x the
     regularisation, up to three times (the type of the error decides, not its text)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -20,21 +20,11 @@ from analytics.model.fit import (
     prepare_for_method,
     split_params,
 )
+from analytics.progress import Progress, ShouldStop, never_stop, no_progress
 from analytics.studies.choose_k.checks import check_ks
 
 #: Stability refits use at most this many rows per resample.
 STABILITY_MAX_ROWS = 20_000
-
-Progress = Callable[[float, str], None]
-ShouldStop = Callable[[], bool]
-
-
-def _no_progress(fraction: float, text: str) -> None:
-    return None
-
-
-def _never() -> bool:
-    return False
 
 
 def verdict(ari: float) -> str:
@@ -108,8 +98,8 @@ def stability_of_rows(
     n_resamples, fraction, random_state, progress, should_stop : as for :func:`stability`
     """
     _check_resampling(n_resamples, fraction)
-    progress = progress or _no_progress
-    should_stop = should_stop or _never
+    progress = progress or no_progress
+    should_stop = should_stop or never_stop
     cov_by_k = dict(covariance_by_k or {})
     _, p = split_params(method, {k: v for k, v in params.items() if k != "covariance_type"})
     n = X.shape[0]

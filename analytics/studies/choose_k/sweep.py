@@ -10,7 +10,7 @@ the criteria are in :mod:`~analytics.studies.choose_k.criteria`, the decision in
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +32,7 @@ from analytics.model.fit import (
     prepare_for_method,
     split_params,
 )
+from analytics.progress import Progress, ShouldStop, never_stop, no_progress
 from analytics.studies.choose_k.checks import check_ks, covariance_types
 from analytics.studies.choose_k.criteria import (
     SILHOUETTE_EXACT_MAX,
@@ -50,17 +51,6 @@ SWEEP_SUBSAMPLE = 10_000
 
 #: Attempts at a mixture whose covariance collapses, each with 1000x the regularisation.
 _GMM_ATTEMPTS = 4
-
-Progress = Callable[[float, str], None]
-ShouldStop = Callable[[], bool]
-
-
-def _no_progress(fraction: float, text: str) -> None:
-    return None
-
-
-def _never() -> bool:
-    return False
 
 
 @dataclass
@@ -472,8 +462,8 @@ def sweep_k(
     KSweep
     """
     method = check_method(method)
-    progress = progress or _no_progress
-    should_stop = should_stop or _never
+    progress = progress or no_progress
+    should_stop = should_stop or never_stop
     types: list[str] = []
     if method == "gmm":
         types, params = _gmm_params(params)
