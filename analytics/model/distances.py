@@ -78,7 +78,8 @@ def nearest_centre(X: np.ndarray, centers: np.ndarray) -> np.ndarray:
     c_sq = np.einsum("ij,ij->i", c, c)
     minus_2ct = np.ascontiguousarray(-2.0 * c.T)
     out = np.empty(X.shape[0], dtype=np.intp)
-    for sl in row_blocks(X.shape[0]):
+    # The (rows, k) score is small, so blocks can be 4x the FCM kernel's.
+    for sl in row_blocks(X.shape[0], 4 * BLOCK_ROWS):
         score = X[sl] @ minus_2ct
         score += c_sq
         out[sl] = score.argmin(axis=1)

@@ -212,13 +212,17 @@ class SegmentModel:
     # anomalies and synthetic data all come here) ------------------------------------
     def labels_of(self, X: np.ndarray) -> np.ndarray:
         """Segment (1..k) of prepared rows ``X`` (n, p), shape (n,)."""
+        return self.component_of(X) + 1
+
+    def component_of(self, X: np.ndarray) -> np.ndarray:
+        """0-based component (segment - 1) of prepared rows ``X`` (n, p), shape (n,)."""
         if self.method == "gmm":
             top = np.empty(X.shape[0], dtype=np.intp)
             for start in range(0, X.shape[0], BLOCK_ROWS):
                 block = X[start : start + BLOCK_ROWS]
                 top[start : start + len(block)] = self.weighted_log_prob(block).argmax(axis=1)
-            return top + 1
-        return nearest_centre(X, self.params["centers"]) + 1
+            return top
+        return nearest_centre(X, self.params["centers"])
 
     def proba_of(self, X: np.ndarray) -> np.ndarray:
         """Soft output of prepared rows ``X`` (n, p), shape (n, k), rows sum to 1:

@@ -643,7 +643,7 @@ def segment_image(
         stop = min(start + _CHUNK, n_pixels)
         chunk = flat[start:stop]
         x = pixel_features(chunk, (height, width), features, include_position, start)
-        lab = (scorer.labels_of(x) - 1).astype(np.uint8)
+        lab = scorer.component_of(x).astype(np.uint8)
         raw[start:stop] = lab
         counts += np.bincount(lab, minlength=k)
         for c in range(3):
