@@ -27,17 +27,19 @@ def _limit_blas_once() -> bool:
 
 _limit_blas_once()
 
-st.set_page_config(page_title="Segmentation workbench", page_icon="🧭", layout="wide")
+st.set_page_config(
+    page_title="Segmentation workbench", page_icon=":material/explore:", layout="wide"
+)
 init_state()
 dataset = ensure_dataset()
 
 PAGES = [
-    st.Page("views/data.py", title="Data", icon="📄", default=True),
-    st.Page("views/choose_k.py", title="Choose k", icon="📈"),
-    st.Page("views/segments.py", title="Segments", icon="🧩"),
-    st.Page("views/anomalies.py", title="Anomalies", icon="🚨"),
-    st.Page("views/synthetic.py", title="Synthetic data", icon="🧪"),
-    st.Page("views/image.py", title="Image segmentation", icon="🖼️"),
+    st.Page("views/data.py", title="Data", icon=":material/table_chart:", default=True),
+    st.Page("views/choose_k.py", title="Choose k", icon=":material/query_stats:"),
+    st.Page("views/segments.py", title="Segments", icon=":material/category:"),
+    st.Page("views/anomalies.py", title="Anomalies", icon=":material/warning:"),
+    st.Page("views/synthetic.py", title="Synthetic data", icon=":material/science:"),
+    st.Page("views/image.py", title="Image segmentation", icon=":material/image:"),
 ]
 nav = st.navigation(PAGES)
 

@@ -114,3 +114,31 @@ def test_every_page_opens_directly_by_its_address_on_a_fresh_server() -> None:
                 assert nav.get_by_text("Image segmentation").count() == 1
         finally:
             browser.close()
+
+
+def test_every_analysis_page_shows_a_chart_on_its_first_visit() -> None:
+    """On the sample, each analysis page runs its default analysis itself (no click)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    pages = {
+        "choose_k": "Choose k",
+        "segments": "Segments",
+        "anomalies": "Anomalies",
+        "synthetic": "Synthetic data",
+    }
+    with running_app() as url, sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            for path, title in pages.items():
+                page = browser.new_page()  # a new session: this is its first visit
+                page.set_default_timeout(120_000)
+                page.goto(f"{url}/{path}")
+                page.get_by_role("heading", name=title).first.wait_for()
+                page.get_by_test_id("stPlotlyChart").first.wait_for()
+                wait_idle(page)
+                assert not page.get_by_test_id("stException").count(), path
+                # Navigation icons are Material icons (a font), not emoji.
+                nav = page.get_by_test_id("stSidebarNav")
+                assert nav.get_by_test_id("stIconMaterial").count() >= 6, path
+                page.close()
+        finally:
+            browser.close()

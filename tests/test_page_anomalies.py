@@ -8,6 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_support import open_page
+from ui import cost
 from ui.state import ANOMALIES, DATASET
 
 
@@ -29,9 +30,16 @@ def score(at: AppTest, k: int = 4) -> AppTest:
     return at
 
 
-def test_first_load_asks_to_score(at: AppTest) -> None:
+def test_first_load_on_the_sample_scores_without_a_click(at: AppTest) -> None:
+    assert at.session_state[ANOMALIES] is not None
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_first_load_of_a_slow_table_asks_to_score(monkeypatch) -> None:
+    monkeypatch.setattr(cost, "QUICK_SECONDS", -1.0)  # pretend the table is big
+    at = open_page("views/anomalies.py", "Anomalies")
     assert at.session_state[ANOMALIES] is None
-    assert any("Score every row" in i.value for i in at.info)
+    assert any("Score every row" in i.value and "expected time" in i.value for i in at.info)
     assert not at.get("download_button")
 
 

@@ -8,7 +8,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_support import open_page
-from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP
+from ui import cost
+from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_JOB
 
 
 @pytest.fixture
@@ -27,10 +28,49 @@ def run_sweep(at: AppTest, method: str, lo: int = 2, hi: int = 6) -> AppTest:
     return at
 
 
-def test_first_load_asks_for_a_sweep(at: AppTest) -> None:
-    assert at.session_state[SWEEP] is None
-    assert any("Run sweep" in i.value for i in at.info)
-    assert len(at.get("plotly_chart")) == 0
+def test_first_load_on_the_sample_shows_the_sweep(at: AppTest) -> None:
+    # The sample is quick, so the default sweep runs without a click (issue 14).
+    assert at.session_state[SWEEP] is not None
+    assert at.session_state[SWEEP_JOB] is None
+    assert len(at.get("plotly_chart")) == 3
+
+
+def test_same_sweep_twice_then_reload(at: AppTest) -> None:
+    # The second run of the same settings is a cache hit; it used to replay a progress
+    # bar created outside the cached function (CacheReplayClosureError).
+    for _ in range(2):
+        run_sweep(at, "gmm", 2, 5)
+        assert len(at.get("plotly_chart")) == 3
+    reloaded = open_page("views/choose_k.py", "Choose k")
+    run_sweep(reloaded, "gmm", 2, 5)
+    assert len(reloaded.get("plotly_chart")) == 3
+    assert reloaded.session_state[SWEEP]["sweep"].table.equals(
+        at.session_state[SWEEP]["sweep"].table
+    )
+
+
+def test_slow_sweep_runs_one_k_per_run_and_stops(at: AppTest, monkeypatch) -> None:
+    # Pretend every sweep is slow: one k per run, a Stop button, the rows so far shown.
+    monkeypatch.setattr(cost, "QUICK_SECONDS", -1.0)
+    at.selectbox(key="w_k_method").set_value("kmeans")
+    at.slider(key="w_k_range").set_value((2, 7))
+    at.run()
+    assert any("Expected time" in c.value for c in at.caption)
+    at.button(key="k_run").click()
+    at.run()
+    at.run()
+    assert not at.exception
+    job = at.session_state[SWEEP_JOB]
+    assert job is not None and job.stepwise and len(job.rows) == 2
+    assert len(at.dataframe) >= 1  # the partial table
+    at.button(key="k_stop").click()
+    at.run()
+    assert not at.exception
+    assert at.session_state[SWEEP_JOB] is None
+    sweep = at.session_state[SWEEP]["sweep"]
+    assert sweep.stopped and sweep.ks == [2, 3]  # Stop is seen before the next k
+    assert any("stopped" in c.value for c in at.caption)
+    assert len(at.get("plotly_chart")) == 3
 
 
 def test_kmeans_sweep_then_use_k(at: AppTest) -> None:

@@ -97,3 +97,9 @@ def test_too_many_segments_for_a_tiny_upload_is_a_plain_error(at: AppTest) -> No
     assert at.error and "only 3 row(s)" in at.error[0].value
     assert at.session_state[SEGMENTATION] is None
     assert len(at.session_state[DATASET].df) == 3  # the data stays loaded
+
+
+def test_first_load_on_the_sample_fits_without_a_click() -> None:
+    at = open_page("views/segments.py", "Segments")
+    assert at.session_state[SEGMENTATION] is not None
+    assert len(at.get("plotly_chart")) >= 1

@@ -6,6 +6,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.apptest_support import open_page
+from ui import cost
 from ui.state import DATASET, FEATURES, SYNTHETIC
 
 
@@ -28,9 +29,16 @@ def generate(at: AppTest, n: int = 500, k: int | str = 3) -> AppTest:
     return at
 
 
-def test_first_load_asks_to_generate(at: AppTest) -> None:
+def test_first_load_on_the_sample_generates_without_a_click(at: AppTest) -> None:
+    assert at.session_state[SYNTHETIC] is not None
+    assert len(at.get("plotly_chart")) >= 1
+
+
+def test_first_load_of_a_slow_table_asks_to_generate(monkeypatch) -> None:
+    monkeypatch.setattr(cost, "QUICK_SECONDS", -1.0)  # pretend the table is big
+    at = open_page("views/synthetic.py", "Synthetic data")
     assert at.session_state[SYNTHETIC] is None
-    assert any("Generate" in i.value for i in at.info)
+    assert any("Generate" in i.value and "expected time" in i.value for i in at.info)
     assert not at.get("download_button")
 
 

@@ -116,20 +116,35 @@ def sweep_cached(
     params: tuple[tuple[str, Any], ...],
     _df: pd.DataFrame,
     _columns: list[str],
-    _progress: Any = None,
-    _should_stop: Any = None,
 ) -> Any:
-    """``analytics.studies.choose_k.sweep_k`` for the inputs ``key`` (data, features, preparation).
+    """``analytics.studies.choose_k.sweep_k`` at ``ks`` for the inputs ``key``.
 
-    A stopped (partial) sweep is returned too; the page clears that entry so the next
-    run computes the whole sweep (``sweep_cached.clear(...)`` with the same arguments).
+    ``key`` fixes the data, features, preparation and method settings; ``ks``, ``seed``
+    and ``params`` are hashed too. Pure: no progress bar or other UI call inside, so a
+    cached result replays without touching the page.
     """
     from analytics.studies.choose_k import sweep_k
 
-    return sweep_k(
-        _df, list(ks), method, columns=_columns, random_state=seed, progress=_progress,
-        should_stop=_should_stop, **dict(params),
-    )  # fmt: skip
+    return sweep_k(_df, list(ks), method, columns=_columns, random_state=seed, **dict(params))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def sweep_row_cached(
+    key: str,
+    method: str,
+    k: int,
+    seed: int,
+    params: tuple[tuple[str, Any], ...],
+    _df: pd.DataFrame,
+    _columns: list[str],
+) -> pd.DataFrame:
+    """Criteria row (a 1-row ``KSweep.table``) of one k, for the sweep's partial results.
+
+    Only the small table is kept, not the fitted models or the prepared matrix.
+    """
+    from analytics.studies.choose_k import sweep_k
+
+    return sweep_k(_df, [int(k)], method, columns=_columns, random_state=seed, **dict(params)).table
 
 
 @st.cache_data(max_entries=16, show_spinner=False)

@@ -26,12 +26,10 @@ CHOSEN_K = "chosen_k"
 SEG_SETTINGS = "seg_settings"
 #: The latest fit: ``ui.data.FitResult`` or None.
 SEGMENTATION = "segmentation"
-#: The latest k sweep (Choose k page) or None, and the stop flag it polls.
+#: The latest finished k sweep (Choose k page): dict(key, settings, sweep, seconds, stability).
 SWEEP = "sweep"
-SWEEP_STOP = "sweep_stop"
-#: While a sweep runs, its job dict (done flag, result): a rerun started by a click (Stop)
-#: waits for the partial result there (the interrupted run cannot write session state).
-SWEEP_RUNNING = "sweep_running"
+#: The sweep being run, a ``ui.sweep.SweepJob`` (its Stop flag, the rows so far) or None.
+SWEEP_JOB = "sweep_job"
 #: Anomalies page result and settings.
 ANOMALIES = "anomalies"
 #: Synthetic data page result.
@@ -62,8 +60,7 @@ DEFAULTS: dict[str, Any] = {
     },
     SEGMENTATION: None,
     SWEEP: None,
-    SWEEP_STOP: False,
-    SWEEP_RUNNING: None,
+    SWEEP_JOB: None,
     ANOMALIES: None,
     SYNTHETIC: None,
     IMAGE: None,

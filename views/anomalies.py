@@ -12,7 +12,7 @@ from analytics.charts.anomaly import MAX_POINTS, density_histogram
 from analytics.io import to_csv_bytes
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K
 from analytics.studies.anomaly import fit_anomaly_model
-from ui import cache
+from ui import cache, cost
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
 from ui.state import ANOMALIES, CHOSEN_K, keep_widget
 
@@ -43,8 +43,11 @@ n_init = c3.number_input("Starts", 1, 20, step=1, key=keep_widget("w_anom_n_init
 seed = c4.number_input("Random seed", 0, 2**31 - 1, step=1, key=keep_widget("w_anom_seed", 0))
 settings = {"k": int(k), "covariance_type": cov, "n_init": int(n_init), "seed": int(seed)}
 
+expected = cost.expected_seconds(len(ds.df), len(feats), int(k), int(n_init))
+# First visit on a quick table: score with the default settings without a click.
+auto = bool(feats) and st.session_state[ANOMALIES] is None and cost.is_quick(expected)
 error: str | None = None
-if st.button("Score every row", type="primary", disabled=not feats, key="anom_fit"):
+if st.button("Score every row", type="primary", disabled=not feats, key="anom_fit") or auto:
     with st.status(f"Fitting a mixture of {k} Gaussians…", expanded=False) as status:
         started = time.perf_counter()
         try:
@@ -77,7 +80,10 @@ if error:
 
 fit: FitResult | None = st.session_state[ANOMALIES]
 if fit is None:
-    st.info("Choose the number of segments, then press **Score every row**.")
+    st.info(
+        "Choose the number of segments, then press **Score every row** "
+        f"(expected time: {cost.in_words(expected)})."
+    )
     st.stop()
 if fit.inputs_key != inputs_key("anomalies", settings):
     st.info("The data, features or settings changed since scoring; press the button to rescore.")

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import time
-
 import streamlit as st
-from streamlit.runtime.scriptrunner_utils.exceptions import ScriptControlException
 
 from analytics import InputError
 from analytics.charts.choose_k import (
@@ -16,9 +13,11 @@ from analytics.charts.choose_k import (
     silhouette_rows_figure,
 )
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
-from ui import cache
+from ui import cache, cost
 from ui.data import ensure_dataset, features, inputs_key, prep_options
-from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_RUNNING, SWEEP_STOP, keep_widget
+from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_JOB, keep_widget
+from ui.sweep import SweepJob
+from ui.sweep import step as sweep_step
 from ui.widgets import method_select
 
 st.title("Choose k")
@@ -58,80 +57,85 @@ ks = tuple(range(int(k_lo), int(k_hi) + 1))
 settings = {"method": method, "ks": ks, "seed": int(seed), **params}
 key = inputs_key(settings)
 
-b1, b2, _ = st.columns([1, 1, 4])
-run = b1.button(
-    "Run sweep",
-    type="primary",
-    key="k_run",
-    disabled=not feats or (method == "gmm" and not cov_types),
-)
-# A click while the sweep runs ends that script run at its next Streamlit call (with
-# fast reruns a new run starts at once, in parallel, and the old run may no longer
-# write session state). The progress callback turns that into a clean stop after the
-# current k and leaves the partial result in a job dict; the new run waits for it.
-b2.button("Stop", key="k_stop", on_click=lambda: st.session_state.__setitem__(SWEEP_STOP, True))
+params_key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in {**prep_options(), **params}.items()))  # fmt: skip
+method_key = inputs_key({k: v for k, v in settings.items() if k != "ks"})
+n_starts = len(cov_types) if method == "gmm" else 1
+expected = cost.expected_seconds(len(ds.df), len(feats), ks, n_starts)
+
+
+def _fit_row(k: int):
+    return cache.sweep_row_cached(method_key, method, k, int(seed), params_key, ds.df, feats)
+
+
+def _fit_all(done: list[int]):
+    return cache.sweep_cached(method_key, method, tuple(done), int(seed), params_key, ds.df, feats)
+
+
+def _start() -> None:
+    st.session_state[SWEEP_JOB] = SweepJob(
+        key=key, settings=settings, ks=list(ks), stepwise=not cost.is_quick(expected)
+    )
+
+
+def _stop() -> None:
+    job = st.session_state.get(SWEEP_JOB)
+    if job is not None:
+        job.stop = True
+
+
+runnable = bool(feats) and not (method == "gmm" and not cov_types)
+st.button("Run sweep", type="primary", key="k_run", disabled=not runnable, on_click=_start)
+if not cost.is_quick(expected):
+    st.caption(f"Expected time: {cost.in_words(expected)}.")
+if (
+    runnable
+    and st.session_state.get(SWEEP) is None
+    and st.session_state.get(SWEEP_JOB) is None
+    and cost.is_quick(expected)
+):
+    _start()  # first visit on a quick table: show the results without a click
 
 error: str | None = None
-if run:
-    st.session_state[SWEEP_STOP] = False
-    job: dict = {"done": False, "result": None}
-    st.session_state[SWEEP_RUNNING] = job
-    pending: list[BaseException] = []
-    try:
-        with st.status(
-            f"Trying k = {k_lo}..{k_hi} with {METHOD_NAMES[method]}…", expanded=True
-        ) as status:
-            bar = st.progress(0.0, text="Starting")
 
-            def progress(frac: float, text: str) -> None:
-                if pending:
-                    return
-                try:
-                    bar.progress(min(max(frac, 0.0), 1.0), text=text)
-                except ScriptControlException as exc:  # Stop (or any click): end after this k
-                    pending.append(exc)
 
-            def should_stop() -> bool:
-                return bool(pending) or bool(st.session_state.get(SWEEP_STOP))
+def _advance(job: SweepJob) -> None:
+    """One step of the running sweep; the finished result goes to session state."""
+    result = sweep_step(job, _fit_row, _fit_all)
+    if result is not None or job.error is not None:
+        st.session_state[SWEEP_JOB] = None
+        if result is not None:
+            st.session_state[SWEEP] = result
+        else:
+            st.session_state["k_error"] = job.error
 
-            args = (key, method, ks, int(seed), tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in {**prep_options(), **params}.items())))  # fmt: skip
-            started = time.perf_counter()
-            try:
-                sweep = cache.sweep_cached(
-                    *args, _df=ds.df, _columns=feats, _progress=progress, _should_stop=should_stop
-                )
-            except InputError as exc:
-                error = exc.message
-            else:
-                if sweep.stopped:
-                    cache.sweep_cached.clear(*args, _df=ds.df, _columns=feats)
-                seconds = time.perf_counter() - started
-                job["result"] = {"key": key, "settings": settings, "sweep": sweep,
-                                 "seconds": seconds, "stability": None}  # fmt: skip
-            job["done"] = True
-            if pending:
-                raise pending[0]  # let Streamlit carry on with the click that stopped the sweep
-            if job["result"] is not None:
-                st.session_state[SWEEP] = job["result"]
-            st.session_state[SWEEP_RUNNING] = None
-            if error:
-                status.update(label="The sweep did not run", state="error", expanded=False)
-            else:
-                label = "Stopped" if sweep.stopped else "Done"
-                status.update(label=f"{label} in {seconds:.1f} s", state="complete", expanded=False)
-    finally:
-        job["done"] = True
-elif isinstance(job := st.session_state.get(SWEEP_RUNNING), dict):
-    # This run was started by a click during a sweep: the interrupted run finishes its
-    # current k and leaves what it has in ``job``; wait for it (bounded) and show it.
-    with st.spinner("Stopping the sweep after the current k…"):
-        deadline = time.monotonic() + 60
-        while not job["done"] and time.monotonic() < deadline:
-            time.sleep(0.1)
-    if job["done"]:
-        if job["result"] is not None:
-            st.session_state[SWEEP] = job["result"]
-        st.session_state[SWEEP_RUNNING] = None
+
+@st.fragment(run_every=0.1)
+def _stepwise(job: SweepJob) -> None:
+    """A slow sweep: one k per fragment run, so the Stop click is seen between ks."""
+    if st.session_state.get(SWEEP_JOB) is not job:
+        return
+    k = job.next_k
+    label = "Comparing the ks fitted" if k is None or job.stop else f"k = {k}"
+    st.progress(job.fraction, text=f"{METHOD_NAMES[method]}: {label}…")
+    st.button("Stop", key="k_stop", on_click=_stop, help="Keep the ks fitted so far.")
+    if len(job.rows):
+        st.dataframe(job.partial_table(), key="k_partial")
+    _advance(job)
+    if st.session_state.get(SWEEP_JOB) is None:
+        st.rerun()  # the whole page shows the finished sweep
+
+
+job = st.session_state.get(SWEEP_JOB)
+if job is not None and job.key != key:
+    # The data or settings changed under a running sweep: its ks so far mean nothing now.
+    st.session_state[SWEEP_JOB] = job = None
+if job is not None and job.stepwise:
+    _stepwise(job)
+    st.stop()
+elif job is not None:
+    with st.spinner(f"Trying k = {k_lo}..{k_hi} with {METHOD_NAMES[method]}…"):
+        _advance(job)
+error = st.session_state.pop("k_error", None)
 
 if error:
     st.error(error)
@@ -212,7 +216,7 @@ st.button(
 )
 if st.session_state[CHOSEN_K] == int(chosen) and st.session_state.get("k_use"):
     st.success(f"k = {chosen} ({METHOD_NAMES[sweep.method]}) will be used on the Segments page.")
-    st.page_link("views/segments.py", label="Go to Segments", icon="🧩")
+    st.page_link("views/segments.py", label="Go to Segments", icon=":material/category:")
 
 # ---- stability on demand ------------------------------------------------------------------
 with st.expander("Is this segmentation reproducible? (stability)"):

@@ -24,7 +24,7 @@ from analytics.studies.profiles import (
     target_rows,
     top_effects,
 )
-from ui import cache
+from ui import cache, cost
 from ui.data import (
     PROBABILITY_DECIMALS,
     FitResult,
@@ -140,8 +140,11 @@ method_params = {
     },
 }[method]
 
+expected = cost.expected_seconds(len(ds.df), len(feats), int(k), int(n_init))
+# First visit on a quick table: fit the default settings without a click.
+auto = bool(feats) and st.session_state[SEGMENTATION] is None and cost.is_quick(expected)
 fit_error: str | None = None
-if st.button("Fit", type="primary", disabled=not feats, key="seg_fit"):
+if st.button("Fit", type="primary", disabled=not feats, key="seg_fit") or auto:
     with st.status(f"Fitting {METHOD_NAMES[method]} with {k} segments…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting")
         started = time.perf_counter()
@@ -177,7 +180,10 @@ if fit_error:
 
 fit: FitResult | None = st.session_state[SEGMENTATION]
 if fit is None:
-    st.info("Choose a method and the number of segments, then press **Fit**.")
+    st.info(
+        "Choose a method and the number of segments, then press **Fit** "
+        f"(expected time: {cost.in_words(expected)})."
+    )
     render_score_section(None)  # scoring with a saved model file needs no fit here
     st.stop()
 

@@ -16,7 +16,7 @@ from analytics.charts.synthetic import (
 from analytics.io import to_csv_bytes
 from analytics.model.fit import MAX_K
 from analytics.studies.synthetic import MAX_ROWS, fit_synthesizer
-from ui import cache
+from ui import cache, cost
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
 from ui.state import SYNTHETIC, keep_widget
 
@@ -64,8 +64,14 @@ if known_k:
 else:
     st.caption("Generate once to choose segments to sample from.")
 
+# BIC tries k = 1..MAX_K; two starts each.
+expected = cost.expected_seconds(
+    len(ds.df), len(feats), fit_settings["k"] or range(1, MAX_K + 1), 2
+)
+# First visit on a quick table: draw with the default settings without a click.
+auto = bool(feats) and fit is None and cost.is_quick(expected)
 error: str | None = None
-if st.button("Generate", type="primary", disabled=not feats, key="syn_go"):
+if st.button("Generate", type="primary", disabled=not feats, key="syn_go") or auto:
     with st.status("Fitting the mixture and drawing rows…", expanded=False) as status:
         started = time.perf_counter()
         try:
@@ -101,7 +107,10 @@ if not feats:
 if error:
     st.error(error + " Change the settings and press **Generate** again.")
 if fit is None or "sample" not in fit.extra:
-    st.info("Choose how many rows to draw, then press **Generate**.")
+    st.info(
+        "Choose how many rows to draw, then press **Generate** "
+        f"(expected time: {cost.in_words(expected)})."
+    )
     st.stop()
 if fit.inputs_key != fit_key:
     st.info("The data, features or settings changed; press **Generate** to apply them.")
