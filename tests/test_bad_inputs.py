@@ -152,3 +152,116 @@ def test_app_caps_a_ten_thousand_column_file() -> None:
     at.run()
     assert not at.exception
     assert any("10,000 columns" in w.value for w in at.warning)
+
+
+# --------------------------------------------------------------------------- model files
+# (issue 17) Every malformed model file is an InputError in words, and parsing never
+# builds more than the file's shapes allow.
+
+
+def _model_doc() -> dict:
+    """A full-covariance mixture's document: k = 2, p = 2 (features a and b)."""
+    import json
+
+    seg = segment(_frame(), "gmm", 2, n_init=1, covariance_type="full")
+    return json.loads(seg.model.to_bytes())
+
+
+def _edit(path: tuple, value: object):
+    def apply(doc: dict) -> dict:
+        target = doc
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+        return doc
+
+    return apply
+
+
+#: Model documents (edited from a real one) or raw bytes, with the words of the refusal.
+BAD_MODELS = {
+    "int of 5,000 digits": (b'{"format": ' + b"9" * 5000 + b"}", "5,000 digits"),
+    "10**400 as a weight": (_edit(("model", "weights"), [10**400, 0.0]), "digits"),
+    "10**400 as a centre": (_edit(("preparation", "center", "a"), 10**400), "digits"),
+    "1e400 as a mean": (b"1e400", "too large"),
+    "sizes of 10**20": (_edit(("summary", "sizes"), [10**20, 1]), "digits"),
+    "sizes beyond int64": (_edit(("summary", "sizes"), [2**62, 2**62]), "'sizes'"),
+    "empty covariance rows": (_edit(("model", "covariances"), [[[], []]] * 2), "shape"),
+    "covariances nested deeper": (
+        _edit(("model", "covariances"), [[[[1.0]] * 2] * 2] * 2),
+        "numbers with shape",
+    ),
+    "a boolean mean": (_edit(("model", "means"), [[True, 1.0]] * 2), "True"),
+    "unknown scaling": (_edit(("preparation", "options", "scaling"), "zscore"), "scaling"),
+    "a list as covariance type": (_edit(("model", "covariance_type"), ["full"] * 1000), "list"),
+    "empty lists (amplification)": (
+        b'{"format": "segmentation-workbench/model", "x": [' + b"[]," * 2_000_000 + b"[]]}",
+        "lists and objects",
+    ),
+    "deep nesting": (b'{"a": ' + b"[" * 50_000 + b"]" * 50_000 + b"}", "lists and objects"),
+    "over the size cap": (b"{" + b" " * (64 * 1024 * 1024) + b"}", "64 MB"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD_MODELS))
+def test_bad_model_file_is_a_plain_input_error(name: str) -> None:
+    import json
+
+    from analytics import load_model
+
+    source, words = BAD_MODELS[name]
+    if callable(source):
+        raw = json.dumps(source(_model_doc())).encode()
+    elif source == b"1e400":
+        doc = _model_doc()
+        text = json.dumps(doc)
+        raw = text.replace(json.dumps(doc["model"]["means"][0][0]), "1e400", 1).encode()
+    else:
+        raw = source
+    with pytest.raises(InputError) as err:
+        load_model(raw)
+    assert words in err.value.message, err.value.message
+    assert "\n" not in err.value.message and len(err.value.message) < 300
+
+
+def test_model_values_built_in_python_are_checked_too() -> None:
+    from analytics.model.segment_model import SegmentModel
+
+    seg = segment(_frame(), "fcm", 2, n_init=1)
+    doc = seg.model.to_dict()
+    doc["model"]["m"] = 10**400  # float() of it overflows: no OverflowError escapes
+    with pytest.raises(InputError, match="finite number"):
+        SegmentModel.from_dict(doc)
+
+
+def test_a_model_stream_is_read_no_further_than_the_cap() -> None:
+    from analytics import load_model
+    from analytics.model.segment_model import MAX_MODEL_BYTES
+
+    class Endless(io.RawIOBase):
+        asked: list[int] = []
+
+        def readable(self) -> bool:
+            return True
+
+        def read(self, n: int = -1) -> bytes:
+            self.asked.append(n)
+            return b" " * (n if n >= 0 else 10 * MAX_MODEL_BYTES)
+
+    stream = Endless()
+    with pytest.raises(InputError, match="larger than 64 MB"):
+        load_model(stream)
+    assert stream.asked == [MAX_MODEL_BYTES + 1]
+
+
+def test_a_large_model_file_on_disk_is_refused_unread(tmp_path) -> None:
+    from analytics import load_model
+    from analytics.model.segment_model import MAX_MODEL_BYTES
+
+    path = tmp_path / "huge.json"
+    with path.open("wb") as f:
+        f.truncate(4 * MAX_MODEL_BYTES)  # sparse: no disk used
+    with pytest.raises(InputError, match="larger than 64 MB"):
+        load_model(path)
+    with pytest.raises(InputError, match="is a folder"):
+        load_model(tmp_path)

@@ -5,19 +5,27 @@ Nothing here imports pandas, scikit-learn or the model, so ``--help`` stays fast
 
 from __future__ import annotations
 
+import contextlib
+import os
 import sys
+import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
 
 from analytics.constants import COVARIANCE_TYPES, METHODS
-from analytics.errors import InputError
+from analytics.errors import FileFormatError, InputError
 
 __all__ = [
     "COVARIANCE_TYPES",
     "METHODS",
     "PARQUET_SUFFIXES",
     "ProgressBar",
+    "atomic_output",
+    "check_delimiter",
+    "check_input_file",
+    "check_paths",
     "check_writable",
     "fail",
     "say",
@@ -61,11 +69,102 @@ class ProgressBar:
 
 
 def check_writable(out: Path) -> None:
-    """Refuse an output path that is a folder or whose folder does not exist."""
+    """Refuse an output path that is a folder, whose folder does not exist or cannot be
+    written, or that exists but is not a regular file (a device, a pipe)."""
     if out.is_dir():
         raise InputError(f"{str(out)!r} is a folder; give a file name to write.", code="bad_option")
-    if not out.parent.exists():
-        raise InputError(f"The folder {str(out.parent)!r} does not exist.", code="bad_option")
+    folder = out.parent
+    if not folder.is_dir():
+        raise InputError(f"The folder {str(folder)!r} does not exist.", code="bad_option")
+    # The output is written as a new file in its folder, then renamed over the name.
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(
+            f"The folder {str(folder)!r} cannot be written to; choose another output.",
+            code="bad_option",
+        )
+    if out.exists() and not out.is_file():
+        raise InputError(
+            f"{str(out)!r} exists and is not a regular file; give another output name.",
+            code="bad_option",
+        )
+
+
+def check_input_file(path: Path, what: str = "input") -> None:
+    """Refuse a missing ``path`` or a folder, in words (exit code 2, not an OSError)."""
+    if path.is_dir():
+        raise InputError(f"The {what} {str(path)!r} is a folder; give a file.", code="not_a_file")
+    if not path.exists():
+        raise FileFormatError(f"No file was found at {str(path)!r}.", code="not_found")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` are one file: the same path through symlinks, or (both
+    existing) the same inode, which also catches hard links."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return False
+
+
+def check_paths(inputs: Sequence[tuple[str, Path]], out: Path) -> None:
+    """Refuse, before any work, an output that is one of the inputs, then check its folder.
+
+    Parameters
+    ----------
+    inputs : (what, path) pairs, e.g. ``[("model", m), ("input", src)]``
+    out : the file the command will write
+    """
+    for what, path in inputs:
+        if _same_file(path, out):
+            raise InputError(
+                f"The output {str(out)!r} is the same file as the {what} {str(path)!r}; "
+                "writing it would destroy the input. Give a different file name for the output.",
+                code="bad_option",
+            )
+    check_writable(out)
+
+
+@contextlib.contextmanager
+def atomic_output(out: Path) -> Iterator[Path]:
+    """A new temporary file beside ``out``, renamed onto ``out`` when the block succeeds.
+
+    The temporary file has a unique name made by :func:`tempfile.mkstemp`, so it can
+    never be an existing file; on failure it, and only it, is deleted.
+
+    Yields
+    ------
+    Path
+        The temporary file to write (it exists, empty).
+    """
+    fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        yield tmp
+        # mkstemp makes the file private (0600); give the output the usual permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, out)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+
+
+def check_delimiter(sep: str | None) -> str | None:
+    """The CSV delimiter ``--sep`` names (``"\\t"`` or ``"tab"`` mean tab), or None."""
+    if sep is None:
+        return None
+    delimiter = "\t" if sep in ("\\t", "tab") else sep
+    if len(delimiter) != 1 or delimiter in '"\r\n':
+        raise InputError(
+            f"--sep must be one character such as ';' or '\\t' (tab), got {sep!r}.",
+            code="bad_option",
+        )
+    return delimiter
 
 
 def split(text: str) -> list[str]:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 from typing import Any
 
 from analytics.cli.common import (
     PARQUET_SUFFIXES,
     ProgressBar,
-    check_writable,
+    atomic_output,
+    check_input_file,
+    check_paths,
     say,
     short,
     split,
@@ -25,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
     # Imported here, not at the top, so ``--help`` does not load scikit-learn.
     from analytics.model.fit import METHOD_NAMES, segment
 
-    src = Path(args.input)
+    src, out = Path(args.input), Path(args.output)
+    # Before any work: an output that is the input (or links to it) would destroy it,
+    # and a missing or read-only folder should not be found after a long fit.
+    check_input_file(src)
+    check_paths([("input", src)], out)
     df = read_whole(src)
     params: dict[str, Any] = {}
     for name in ("scaling", "impute", "covariance_type", "m", "n_init", "max_iter"):
@@ -45,11 +50,9 @@ def run(args: argparse.Namespace) -> int:
         bar.update(1.0, "done", force=True)
     finally:
         bar.close()
-    out = Path(args.output)
-    check_writable(out)
-    tmp = out.with_name(out.name + ".part")
-    seg.save(tmp)
-    os.replace(tmp, out)
+    data = seg.model.to_bytes()  # the whole model, built before anything is written
+    with atomic_output(out) as tmp:
+        tmp.write_bytes(data)
     if not args.quiet:
         sizes = ", ".join(f"{s:,}" for s in seg.sizes)
         say(

@@ -3,8 +3,10 @@
 ``score`` streams: it reads the input in chunks of ``--chunksize`` rows (CSV
 through pandas' chunked reader, Parquet batch by batch through pyarrow), scores
 each chunk and appends it to the output, so memory stays near one chunk whatever
-the file's size. The output is written to ``OUTPUT.part`` and renamed when
-complete, so a failed run never leaves a half-written file under the real name.
+the file's size. The output is written to a new temporary file beside it (a unique
+name) and renamed when complete, so a failed run never leaves a half-written file
+under the real name and never deletes a file it did not create. An output that is
+the model or the input, or resolves to one through links, is refused before any work.
 
 A CSV input is sniffed with :func:`analytics.io.dialect` on its first bytes, the
 same decisions :func:`~analytics.io.read_table` makes on a whole file; its
@@ -15,7 +17,6 @@ numeric columns parsed with :func:`analytics.io.parse_numbers`.
 from __future__ import annotations
 
 import argparse
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,10 @@ from typing import TYPE_CHECKING, Any
 from analytics.cli.common import (
     PARQUET_SUFFIXES,
     ProgressBar,
-    check_writable,
+    atomic_output,
+    check_delimiter,
+    check_input_file,
+    check_paths,
     say,
     short,
 )
@@ -52,13 +56,13 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(
             f"--chunksize must be at least 1, got {args.chunksize}.", code="bad_option"
         )
-    model = load_model(args.model)
-    src, out = Path(args.input), Path(args.output)
-    if not src.exists():
-        raise FileFormatError(f"No file was found at {str(src)!r}.", code="not_found")
-    if src.resolve() == out.resolve():
-        raise InputError("The output must be a different file from the input.", code="bad_option")
-    check_writable(out)
+    sep = check_delimiter(args.sep)
+    model_path, src, out = Path(args.model), Path(args.input), Path(args.output)
+    check_input_file(model_path, "model file")
+    check_input_file(src)
+    check_paths([("model file", model_path), ("input", src)], out)
+    # The whole model is validated here, before any output exists.
+    model = load_model(model_path)
     in_parquet = src.suffix.lower() in PARQUET_SUFFIXES
     out_parquet = out.suffix.lower() in PARQUET_SUFFIXES
     bar = ProgressBar("score", enabled=not args.quiet)
@@ -67,75 +71,78 @@ def run(args: argparse.Namespace) -> int:
         chunks, progress, arrow_schema = _parquet_chunks(src, args.chunksize)
         originals, decimal = None, "."
     else:
-        chunks, progress, originals, dialect = _csv_chunks(src, args.chunksize, args.sep, model)
+        chunks, progress, originals, dialect = _csv_chunks(src, args.chunksize, sep, model)
         arrow_schema, decimal = None, dialect.decimal
-    tmp = out.with_name(out.name + ".part")
-    writer: _ParquetOut | _CsvOut
-    if out_parquet:
-        writer = _ParquetOut(tmp, arrow_schema)
-    else:
-        # A CSV input's values are copied as written, so the output keeps its delimiter
-        # and decimal mark (a semicolon file with decimal commas stays one).
-        writer = _CsvOut(tmp, dialect.delimiter if not in_parquet else ",", decimal)
     counts = np.zeros(model.k, dtype="int64")
     unseen: dict[str, int] = {}
     n_rows = 0
     try:
-        for chunk in chunks:
-            # CSV columns arrive as text (kept verbatim in a CSV output); the model's
-            # numeric columns are parsed the way read_table parses them.
-            features = originals(chunk) if originals is not None else chunk
-            features, missing = align_categories(features, model)
-            for c, n in missing.items():
-                unseen[c] = unseen.get(c, 0) + n
-            scored = model.predict(features)
-            # Write the input's own values: parsed numbers only into a typed (Parquet)
-            # output, never the aligned category spellings.
-            keep = list(model.preparer.categorical)
-            if originals is not None and not out_parquet:
-                keep += model.preparer.numeric
-            for c in keep:
-                if c in chunk.columns:
-                    scored[c] = chunk[c]
-            writer.write(scored)
-            seg_col = model.output_names(chunk.columns)["segment"]
-            counts += np.bincount(scored[seg_col].to_numpy(), minlength=model.k + 1)[1:]
-            n_rows += len(scored)
-            bar.update(progress(), f"{n_rows:,} rows")
-        if n_rows == 0:
-            raise FileFormatError(f"{src.name} has no data rows to score.", code="no_rows")
-        writer.close()
-        bar.update(1.0, f"{n_rows:,} rows", force=True)
-    except BaseException:
-        writer.close()
-        tmp.unlink(missing_ok=True)
-        raise
+        with atomic_output(out) as tmp:
+            writer: _ParquetOut | _CsvOut
+            if out_parquet:
+                writer = _ParquetOut(tmp, arrow_schema)
+            else:
+                # A CSV input's values are copied as written, so the output keeps its
+                # delimiter and decimal mark (a semicolon file with decimal commas stays one).
+                writer = _CsvOut(tmp, dialect.delimiter if not in_parquet else ",", decimal)
+            try:
+                for chunk in chunks:
+                    # CSV columns arrive as text (kept verbatim in a CSV output); the
+                    # model's numeric columns are parsed the way read_table parses them.
+                    features = originals(chunk) if originals is not None else chunk
+                    features, missing = align_categories(features, model)
+                    for c, n in missing.items():
+                        unseen[c] = unseen.get(c, 0) + n
+                    scored = model.predict(features)
+                    # Write the input's own values: parsed numbers only into a typed
+                    # (Parquet) output, never the aligned category spellings.
+                    keep = list(model.preparer.categorical)
+                    if originals is not None and not out_parquet:
+                        keep += model.preparer.numeric
+                    for c in keep:
+                        if c in chunk.columns:
+                            scored[c] = chunk[c]
+                    writer.write(scored)
+                    seg_col = model.output_names(chunk.columns)["segment"]
+                    counts += np.bincount(scored[seg_col].to_numpy(), minlength=model.k + 1)[1:]
+                    n_rows += len(scored)
+                    bar.update(progress(), f"{n_rows:,} rows")
+                if n_rows == 0:
+                    raise FileFormatError(f"{src.name} has no data rows to score.", code="no_rows")
+            finally:
+                writer.close()
+            bar.update(1.0, f"{n_rows:,} rows", force=True)
+            # The summary is computed before the rename, so nothing fails after it.
+            lines = _report(model, counts, n_rows, unseen, out)
     finally:
         bar.close()
-    os.replace(tmp, out)
     if not args.quiet:
-        _report(model, counts, n_rows, unseen, out)
+        for line in lines:
+            say(line)
     return 0
 
 
 def _report(
     model: SegmentModel, counts: np.ndarray, n_rows: int, unseen: dict[str, int], out: Path
-) -> None:
+) -> list[str]:
+    """The summary lines printed after scoring: shares beside training, unseen values."""
     import numpy as np
 
     from analytics.model.segment_model import shares_comparison
 
     labels = np.repeat(np.arange(1, model.k + 1), counts)
     comp = shares_comparison(model, labels)
-    say(f"Scored {n_rows:,} rows into {out}.")
-    say("Segment shares, training -> new data:")
+    lines = [f"Scored {n_rows:,} rows into {out}.", "Segment shares, training -> new data:"]
     for j, row in comp.iterrows():
-        say(
+        lines.append(
             f"  segment {j}: {row['training_share']:6.1%} -> {row['new_share']:6.1%} "
             f"({100 * row['change']:+.1f} points)"
         )
     for c, n in unseen.items():
-        say(f"note: '{c}': {n:,} row(s) have a value the model never saw; no category was set.")
+        lines.append(
+            f"note: '{c}': {n:,} row(s) have a value the model never saw; no category was set."
+        )
+    return lines
 
 
 # --------------------------------------------------------------------------- CSV input
@@ -162,7 +169,7 @@ def sniff_file(path: Path, sep: str | None = None) -> Dialect:
         head = f.read(4 * SAMPLE_BYTES)
     if not head.strip():
         raise FileFormatError(f"{path.name} is empty.", code="empty_file")
-    delimiter = None if sep is None else ("\t" if sep in ("\\t", "tab") else sep)
+    delimiter = check_delimiter(sep)
     return sniff(head, path.name, complete=len(head) >= size, delimiter=delimiter)
 
 

@@ -52,6 +52,7 @@ from analytics.preparation import Preparer
 __all__ = [
     "FORMAT",
     "FORMAT_VERSION",
+    "MAX_MODEL_BYTES",
     "SegmentModel",
     "labelled_frame",
     "output_names",
@@ -65,6 +66,14 @@ __all__ = [
 
 FORMAT = "segmentation-workbench/model"
 FORMAT_VERSION = 1
+#: Largest model file opened, in bytes (64 MiB). The largest model the workbench fits
+#: with full covariances (50 segments x 200 features) is about 41 MB; files of the
+#: other covariance types and methods are far smaller.
+MAX_MODEL_BYTES = 64 * 1024 * 1024
+#: Longest whole number a model file may hold (int64 has 19 digits): Python refuses
+#: to parse integers of over 4,300 digits and float() overflows far below that.
+_MAX_INT_DIGITS = 20
+_INT64_MAX = 2**63 - 1
 
 _PREP_REQUIRED = (
     "columns",
@@ -378,14 +387,20 @@ def load_model(source: str | os.PathLike[str] | bytes | IO[bytes]) -> SegmentMod
     Raises
     ------
     InputError
-        The file is missing, is not JSON, is another format or version, or its contents
-        are malformed (missing entries, wrong shapes, NaN or infinite numbers).
+        The file is missing, a folder, larger than :data:`MAX_MODEL_BYTES`, is not
+        JSON, is another format or version, or its contents are malformed (missing
+        entries, wrong shapes, NaN, infinite or overlong numbers).
     """
+    limit = MAX_MODEL_BYTES
     if isinstance(source, bytes | bytearray | memoryview):
         raw = bytes(source)
     elif isinstance(source, str | os.PathLike):
+        path = Path(source)
+        if path.is_dir():
+            raise InputError(f"{str(source)!r} is a folder, not a model file.", code="not_a_file")
         try:
-            raw = Path(source).read_bytes()
+            with path.open("rb") as f:
+                raw = f.read(limit + 1)  # never more than the cap, whatever the file's size
         except FileNotFoundError as exc:
             raise InputError(f"No model file at {str(source)!r}.", code="not_found") from exc
         except OSError as exc:
@@ -396,11 +411,17 @@ def load_model(source: str | os.PathLike[str] | bytes | IO[bytes]) -> SegmentMod
     elif hasattr(source, "read"):
         if getattr(source, "seekable", lambda: False)():
             source.seek(0)
-        raw = source.read()
+        raw = source.read(limit + 1)
         if isinstance(raw, str):
             raw = raw.encode()
     else:
         raise InputError("Expected a model file path or its bytes.", code="not_a_model")
+    if len(raw) > limit:
+        raise InputError(
+            f"This model file is larger than {limit // (1024 * 1024)} MB, the most a model "
+            "file may be (the largest model the workbench fits is about 41 MB).",
+            code="too_large",
+        )
     return _parse_document(_parse_json(raw))
 
 
@@ -497,9 +518,27 @@ def _parse_json(raw: bytes) -> Any:
             "Use a .json model file saved from a segmentation (the app's model download or Segmentation.save).",
             code="bad_model_file",
         )
+    # Parsing must not amplify: "[]," is 3 bytes of text but a 64-byte Python list, so a
+    # file of empty lists or objects would take ~30x its size in memory. A real model's
+    # lists hold numbers (about 20 bytes each), so it has few containers for its size;
+    # the counts over-estimate (brackets and quotes inside names count too), safely.
+    containers = raw.count(b"[") + raw.count(b"{")
+    if containers > 10_000 + len(raw) // 32:
+        raise _bad("it holds far more lists and objects than a model of its size can.")
+    if raw.count(b'"') // 2 > 100_000 + len(raw) // 16:
+        raise _bad("it holds far more texts than a model of its size can.")
 
     def reject_constant(name: str) -> Any:
         raise _bad(f"it contains {name}, which is not a number a model can hold.")
+
+    def whole_number(text: str) -> int:
+        # Called by json for every integer literal, before Python's int() sees it.
+        if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+            raise _bad(
+                f"it holds a whole number of {len(text.lstrip('-')):,} digits; "
+                f"a model's numbers have at most {_MAX_INT_DIGITS}."
+            )
+        return int(text)
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -513,14 +552,19 @@ def _parse_json(raw: bytes) -> Any:
         return json.loads(
             io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig").read(),
             parse_constant=reject_constant,
+            parse_int=whole_number,
             object_pairs_hook=no_duplicates,
         )
+    except InputError:
+        raise
     except UnicodeDecodeError as exc:
         raise _bad("it is not UTF-8 text.") from exc
     except json.JSONDecodeError as exc:
         raise _bad(f"the JSON is broken near line {exc.lineno}, column {exc.colno}.") from exc
     except RecursionError as exc:
         raise _bad("it is nested too deeply.") from exc
+    except (ValueError, OverflowError) as exc:  # e.g. Python's limit on integer digits
+        raise _bad(f"it holds a value that cannot be read ({exc}).") from exc
 
 
 def _get(d: dict[str, Any], key: str, where: str) -> Any:
@@ -537,23 +581,51 @@ def _str_list(v: Any, name: str) -> list[str]:
 
 def _number(v: Any, name: str) -> float:
     if isinstance(v, bool) or not isinstance(v, int | float):
-        raise _bad(f"{name} must be a number, got {v!r}.")
-    f = float(v)
+        raise _bad(f"{name} must be a number, got {_show(v)}.")
+    try:
+        f = float(v)
+    except OverflowError:  # an int such as 10**400
+        f = math.inf
     if not math.isfinite(f):
-        raise _bad(f"{name} must be a finite number.")
+        raise _bad(f"{name} must be a finite number, got {_show(v)}.")
     return f
+
+
+def _show(v: Any, n: int = 40) -> str:
+    """``repr(v)`` cut to ``n`` characters (never str() of a huge int: Python refuses)."""
+    if isinstance(v, int) and not isinstance(v, bool) and v.bit_length() > 64:
+        return f"a number of about {int(v.bit_length() * 0.30103):,} digits"
+    text = repr(v) if not isinstance(v, list | dict) else type(v).__name__
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _check_shape(v: Any, shape: tuple[int, ...], name: str) -> None:
+    """Walk nested lists, checking every length against ``shape`` and every leaf is a
+    number, before numpy sees them (so nothing larger than ``shape`` is ever built)."""
+    level = [v]
+    for depth, n in enumerate(shape):
+        nxt: list[Any] = []
+        for item in level:
+            if not isinstance(item, list) or len(item) != n:
+                found = shape[:depth] + ((len(item),) if isinstance(item, list) else ())
+                more = ", …" if isinstance(item, list) and depth + 1 < len(shape) else ""
+                text = "(" + ", ".join(map(str, found)) + ("," if len(found) == 1 else "")
+                raise _bad(f"{name} has shape {text}{more}), expected {shape}.")
+            nxt.extend(item)
+        level = nxt
+    for x in level:
+        if isinstance(x, bool) or not isinstance(x, int | float):
+            raise _bad(f"{name} must be numbers with shape {shape}; found {_show(x)}.")
 
 
 def _array(v: Any, shape: tuple[int, ...], name: str) -> np.ndarray:
     """A float64 array of exactly ``shape`` from nested lists of numbers."""
+    _check_shape(v, shape, name)
     try:
-        a = np.array(v)
-    except (ValueError, TypeError):
-        a = None
-    if a is None or a.dtype.kind not in "if" or a.dtype == object:
-        raise _bad(f"{name} must be numbers with shape {shape}.")
-    a = a.astype("float64")
-    if a.shape != shape:
+        a = np.array(v, dtype="float64")
+    except (OverflowError, ValueError, TypeError) as exc:  # an int beyond float64
+        raise _bad(f"{name} holds numbers too large to use.") from exc
+    if a.shape != shape:  # cannot happen after _check_shape; kept as the contract
         raise _bad(f"{name} has shape {a.shape}, expected {shape}.")
     if not np.isfinite(a).all():
         raise _bad(f"{name} holds numbers too large to use.")
@@ -566,22 +638,22 @@ def _parse_document(doc: Any) -> SegmentModel:
     fmt = doc.get("format")
     if fmt != FORMAT:
         raise InputError(
-            f"This file is not a segmentation model (format {fmt!r}, expected {FORMAT!r}).",
+            f"This file is not a segmentation model (format {_show(fmt)}, expected {FORMAT!r}).",
             code="wrong_format",
         )
     version = doc.get("version")
     if version != FORMAT_VERSION or isinstance(version, bool):
         raise InputError(
-            f"This model file has format version {version!r}; this version of the workbench "
+            f"This model file has format version {_show(version)}; this version of the workbench "
             f"reads version {FORMAT_VERSION} only. Refit the segments or use a matching version.",
             code="wrong_version",
         )
     method = _get(doc, "method", "file")
     if method not in METHODS:
-        raise _bad(f"unknown method {method!r} (expected one of {', '.join(METHODS)}).")
+        raise _bad(f"unknown method {_show(method)} (expected one of {', '.join(METHODS)}).")
     k = _get(doc, "k", "file")
     if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= MAX_K:
-        raise _bad(f"the number of segments must be a whole number 1..{MAX_K}, got {k!r}.")
+        raise _bad(f"the number of segments must be a whole number 1..{MAX_K}, got {_show(k)}.")
     prep = _parse_preparation(_get(doc, "preparation", "file"))
     p = len(prep.feature_names)
     raw = _get(doc, "model", "file")
@@ -596,8 +668,12 @@ def _parse_document(doc: Any) -> SegmentModel:
         not isinstance(sizes, list)
         or len(sizes) != k
         or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in sizes)
+        or sum(sizes) > _INT64_MAX
     ):
-        raise _bad(f"the summary's 'sizes' must be {k} whole numbers (rows per segment).")
+        raise _bad(
+            f"the summary's 'sizes' must be {k} whole numbers of rows per segment "
+            f"(together at most {_INT64_MAX:,})."
+        )
     warnings = doc.get("warnings", [])
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
         raise _bad("'warnings' must be a list of sentences.")
@@ -612,16 +688,19 @@ def _parse_params(method: str, k: int, p: int, raw: dict[str, Any]) -> dict[str,
         return {"centers": _array(_get(raw, "centers", "model"), (k, p), "'centers'")}
     if method == "fcm":
         m = _number(_get(raw, "m", "model"), "the fuzzifier m")
-        if m <= 1.0:
-            raise _bad(f"the fuzzifier m must be greater than 1, got {m}.")
+        # The fit's own range (1 < m <= 1e6): m near 1 makes the memberships overflow.
+        if not 1.0 < m <= 1e6:
+            raise _bad(f"the fuzzifier m must be greater than 1 and at most 1e6, got {m}.")
         dtype = raw.get("dtype", "float64")
         if dtype not in ("float64", "float32"):
-            raise _bad(f"'dtype' must be 'float64' or 'float32', got {dtype!r}.")
+            raise _bad(f"'dtype' must be 'float64' or 'float32', got {_show(dtype)}.")
         centers = _array(_get(raw, "centers", "model"), (k, p), "'centers'").astype(dtype)
         return {"centers": centers, "m": m, "dtype": dtype}
     cov_type = _get(raw, "covariance_type", "model")
     if cov_type not in COVARIANCE_TYPES:
-        raise _bad(f"covariance type {cov_type!r} is not one of {', '.join(COVARIANCE_TYPES)}.")
+        raise _bad(
+            f"covariance type {_show(cov_type)} is not one of {', '.join(COVARIANCE_TYPES)}."
+        )
     weights = _array(_get(raw, "weights", "model"), (k,), "'weights'")
     if (weights <= 0).any() or abs(weights.sum() - 1.0) > 1e-6:
         raise _bad("the mixture 'weights' must be positive and sum to 1.")
@@ -655,6 +734,10 @@ def _parse_preparation(d: Any) -> Preparer:
         raise _bad("'options' must hold scaling, log_transform and impute.")
     if not isinstance(opts["log_transform"], bool):
         _str_list(opts["log_transform"], "log_transform")
+    if opts["scaling"] not in ("standard", "robust", "none"):
+        raise _bad(f"the scaling {_show(opts['scaling'])} is not standard, robust or none.")
+    if opts["impute"] not in ("median", "mean"):
+        raise _bad(f"the imputation {_show(opts['impute'])} is not median or mean.")
     fill, center, scale, categories = d["fill"], d["center"], d["scale"], d["categories"]
     if not all(isinstance(x, dict) for x in (fill, center, scale, categories)):
         raise _bad("'fill', 'center', 'scale' and 'categories' must be objects.")
