@@ -166,7 +166,7 @@ def read_workbook(
     try:
         # dtype=object: the cells as the workbook typed them (pandas would otherwise
         # turn the text "0012" into the number 12).
-        table = book.parse(name, header=0, dtype=object)
+        table = pd.read_excel(book, sheet_name=name, header=0, dtype=object)
     except InputError:
         raise
     except Exception as exc:
