@@ -232,3 +232,12 @@ def test_csv_with_other_delimiters_reads_back_the_same(delimiter: str) -> None:
 def test_csv_refuses_a_decimal_comma_with_comma_delimiter() -> None:
     with pytest.raises(InputError):
         to_csv_bytes(pd.DataFrame({"a": [1.5]}), delimiter=",", decimal=",")
+
+
+def test_dates_typed_as_text_are_not_taken_for_codes() -> None:
+    df = pd.DataFrame({"joined": ["04-09-2012", "21-08-2013"], "code": ["0012", "7"]})
+    back, report = read_table_with_report(to_xlsx_bytes(df), "d.xlsx")
+    assert back["joined"].tolist() == df["joined"].tolist()
+    assert back["code"].tolist() == ["0012", "7"]
+    assert report.id_columns == ["code"]
+    assert not any("'joined'" in w for w in report.warnings)

@@ -77,7 +77,8 @@ c1, c2, c3, c4 = st.columns(4)
 c1.metric("Rows", f"{len(df):,}")
 c2.metric("Columns", f"{df.shape[1]:,}")
 if rep.get("sheets"):
-    c3.metric("Format", f"Workbook (.{rep.get('format', 'xlsx')})")
+    kinds = {"xlsx": "Excel", "xls": "Excel 97", "ods": "OpenDocument"}
+    c3.metric("Format", kinds.get(rep.get("format"), "Workbook"))
     c4.metric("Sheet", str(rep.get("sheet")))
 else:
     c3.metric("Encoding", str(rep.get("encoding", "?")))

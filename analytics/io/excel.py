@@ -30,7 +30,8 @@ WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".ods")
 """File name endings read as workbooks (the uploader accepts these too)."""
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the container of old .xls workbooks
-_ZERO_LED = r"^[+-]?0[0-9]"  # a number written with leading zeros: a code
+_ZERO_LED = r"[+-]?0[0-9]+(?:\.[0-9]+)?"  # a number written with leading zeros: a code
+_NUMBER_TEXT = r"[+-]?[0-9]+(?:\.[0-9]+)?"
 _ZIP = (b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")
 
 
@@ -199,11 +200,7 @@ def read_workbook(
             df.isetitem(i, typed)
     bits: dict[str, Any] = {"warnings": [], "id_columns": [], "mixed_columns": {}}
     # Codes such as 0012 typed as text stay text (the CSV reader's rule for leading zeros).
-    zero_led = [
-        i
-        for i in text_like
-        if bool(df.iloc[:, i].astype("string").str.match(_ZERO_LED).fillna(False).any())
-    ]
+    zero_led = [i for i in text_like if _zero_led_codes(df.iloc[:, i])]
     for i in zero_led:
         df.isetitem(i, df.iloc[:, i].astype("str"))
         notes.append(
@@ -241,6 +238,12 @@ def read_workbook(
         "dropped_blank_rows": n_blank,
     }
     return df, report
+
+
+def _zero_led_codes(s: pd.Series) -> bool:
+    """Whether a text column is numbers only, some written with leading zeros (``0012``)."""
+    text = s.dropna().astype("string").str.strip()
+    return bool(text.str.fullmatch(_NUMBER_TEXT).all() and text.str.fullmatch(_ZERO_LED).any())
 
 
 def _typed_column(s: pd.Series) -> pd.Series | None:
