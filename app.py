@@ -37,6 +37,7 @@ PAGES = [
     st.Page("views/data.py", title="Data", icon=":material/table_chart:", default=True),
     st.Page("views/choose_k.py", title="Choose k", icon=":material/query_stats:"),
     st.Page("views/segments.py", title="Segments", icon=":material/category:"),
+    st.Page("views/compare.py", title="Compare methods", icon=":material/compare_arrows:"),
     st.Page("views/anomalies.py", title="Anomalies", icon=":material/warning:"),
     st.Page("views/synthetic.py", title="Synthetic data", icon=":material/science:"),
     st.Page("views/image.py", title="Image segmentation", icon=":material/image:"),

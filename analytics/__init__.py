@@ -14,7 +14,7 @@ layer over it. Example::
 Layout: ``io/`` (sniff, read, export), ``prepare`` (column roles, preparation),
 ``model/`` (the Gaussian and distance kernels, FCM, blocked EM, fitting and the one
 ``SegmentModel`` scorer), ``studies/`` (choosing k, anomalies, synthetic data,
-profiles, images), ``charts/`` (Plotly figure builders), ``cli/`` (the command line).
+profiles, images, methods compared), ``charts/`` (Plotly figure builders), ``cli/`` (the command line).
 
 Names are imported lazily (PEP 562), so ``python -m analytics --help`` does not load
 scikit-learn, SciPy or Plotly.
@@ -51,6 +51,10 @@ _EXPORTS: dict[str, str] = {
     "sweep_k": "analytics.studies.choose_k",
     "anomaly_scores": "analytics.studies.anomaly",
     "sample_synthetic": "analytics.studies.synthetic",
+    "MethodComparison": "analytics.studies.compare",
+    "compare_methods": "analytics.studies.compare",
+    "excel_sheets": "analytics.io",
+    "to_xlsx_bytes": "analytics.io",
     "ImageSegmentation": "analytics.studies.image",
     "load_image": "analytics.studies.image",
     "segment_image": "analytics.studies.image",
@@ -64,6 +68,7 @@ __all__ = [
     "ImageSegmentation",
     "InputError",
     "KSweep",
+    "MethodComparison",
     "ModelError",
     "PrepOptions",
     "Preparer",
@@ -71,6 +76,8 @@ __all__ = [
     "SegmentModel",
     "Segmentation",
     "anomaly_scores",
+    "compare_methods",
+    "excel_sheets",
     "load_image",
     "load_model",
     "prepare",
@@ -84,6 +91,7 @@ __all__ = [
     "sniff",
     "sweep_k",
     "to_csv_bytes",
+    "to_xlsx_bytes",
 ]
 
 
@@ -102,7 +110,15 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from analytics.errors import ColumnError, DataWarning, FileFormatError, InputError, ModelError
-    from analytics.io import ReadReport, read_table, read_table_with_report, sniff, to_csv_bytes
+    from analytics.io import (
+        ReadReport,
+        excel_sheets,
+        read_table,
+        read_table_with_report,
+        sniff,
+        to_csv_bytes,
+        to_xlsx_bytes,
+    )
     from analytics.model.dask import score_dask
     from analytics.model.fcm import FuzzyCMeans
     from analytics.model.fit import Segmentation, segment
@@ -110,5 +126,6 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from analytics.preparation import Preparer, PrepOptions, prepare, profile_columns
     from analytics.studies.anomaly import anomaly_scores
     from analytics.studies.choose_k import KSweep, sweep_k
+    from analytics.studies.compare import MethodComparison, compare_methods
     from analytics.studies.image import ImageSegmentation, load_image, segment_image
     from analytics.studies.synthetic import sample_synthetic

@@ -79,7 +79,9 @@ def test_upload_choose_k_fit_and_download(tmp_path: Path) -> None:
         finally:
             browser.close()
 
-    got = pd.read_csv(target)
+    # The upload was semicolon-separated with decimal commas: so is the download (issue 16).
+    assert target.read_bytes().split(b"\r\n", 1)[0].count(b";") >= 4
+    got = pd.read_csv(target, sep=";", decimal=",")
     assert len(got) == len(original)
     assert list(got.columns[: original.shape[1]]) == list(original.columns)
     pd.testing.assert_frame_equal(

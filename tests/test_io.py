@@ -276,8 +276,9 @@ def test_zip_and_xlsx():
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("[Content_Types].xml", "<Types/>")
         archive.writestr("xl/workbook.xml", "<workbook/>")
-    err = _raises(buffer.getvalue(), "binary", filename="book.xlsx")
-    assert "Excel workbook" in err.message and "CSV" in err.message
+    # Workbooks are read since issue 16: a broken one is refused as a damaged workbook.
+    err = _raises(buffer.getvalue(), "unreadable", filename="book.xlsx")
+    assert "Excel workbook" in err.message and "damaged" in err.message
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_generating_from_the_sample(at: AppTest) -> None:
     near = privacy.set_index("measure").at["near-copies", "value"]
     assert near < 0.05 * 500
     labels = [b.label for b in at.get("download_button")]
-    assert labels == ["Download the 500 synthetic rows (CSV)"]
+    assert labels == ["Download the 500 synthetic rows (CSV)", "Excel"]
 
 
 def test_sampling_from_one_segment_reuses_the_fit(at: AppTest) -> None:

@@ -84,7 +84,7 @@ def test_scoring_a_new_csv_shows_shares_beside_training(at: AppTest, sample, seg
     assert preview["segment"].tolist() == seg.predict(new)["segment"].tolist()
     assert len(at.get("plotly_chart")) == 1
     labels = [b.proto.label for b in at.get("download_button")]
-    assert "Labelled new data (150 rows, CSV)" in labels
+    assert "Labelled new data, 150 rows (CSV)" in labels and "Excel" in labels
 
 
 def test_an_uploaded_model_file_is_used_instead_of_the_fit(at: AppTest, sample) -> None:

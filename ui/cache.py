@@ -18,9 +18,12 @@ from analytics import profile_columns
 from analytics.io import read_table_with_report
 
 
-def read_table_report(data: bytes, name: str) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Read CSV bytes; returns the frame and the read report as a dict (not cached)."""
-    df, report = read_table_with_report(data, filename=name)
+def read_table_report(
+    data: bytes, name: str, sheet: str | None = None
+) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """Read CSV or workbook bytes (``sheet``: a workbook's sheet, default the first);
+    returns the frame and the read report as a dict (not cached)."""
+    df, report = read_table_with_report(data, filename=name, sheet=sheet)
     rep = asdict(report) if is_dataclass(report) else dict(report)
     return df, rep
 

@@ -18,7 +18,17 @@ import streamlit as st
 from analytics import InputError, PrepOptions
 from analytics.io import DEFAULT_MAX_BYTES
 from ui import cache
-from ui.state import ANOMALIES, DATASET, FEATURES, LOAD_ERROR, PREP, SEGMENTATION, SWEEP, SYNTHETIC
+from ui.state import (
+    ANOMALIES,
+    COMPARISON,
+    DATASET,
+    FEATURES,
+    LOAD_ERROR,
+    PREP,
+    SEGMENTATION,
+    SWEEP,
+    SYNTHETIC,
+)
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "customers.csv"
 SAMPLE_NAME = "Sample customers (customers.csv)"
@@ -57,8 +67,10 @@ class FitResult:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def load_bytes(data: bytes, name: str, is_sample: bool = False) -> Dataset:
-    """Read CSV bytes into a Dataset; raises InputError.
+def load_bytes(
+    data: bytes, name: str, is_sample: bool = False, sheet: str | None = None
+) -> Dataset:
+    """Read CSV or workbook bytes (``sheet`` of a workbook) into a Dataset; raises InputError.
 
     The bundled sample is read once per server (cached by content). Uploads are read
     straight into this session: a cached copy would hold every uploaded table a
@@ -69,7 +81,12 @@ def load_bytes(data: bytes, name: str, is_sample: bool = False) -> Dataset:
     if is_sample:
         df, report = cache.read_table_cached(key, name, data)
     else:
-        df, report = cache.read_table_report(data, name)
+        df, report = cache.read_table_report(data, name, sheet)
+    if report.get("sheets"):
+        # Each sheet is its own table: its own content key, so caches never mix them.
+        key = sha256(f"{key}\x1fsheet\x1f{report['sheet']}".encode())
+        if len(report["sheets"]) > 1:
+            name = f"{name} [sheet {report['sheet']}]"
     return Dataset(name=name, key=key, df=df, report=report, is_sample=is_sample)
 
 
@@ -78,7 +95,7 @@ def set_dataset(ds: Dataset) -> None:
     st.session_state[DATASET] = ds
     st.session_state[FEATURES] = None
     st.session_state[LOAD_ERROR] = None
-    for key in (SEGMENTATION, SWEEP, ANOMALIES, SYNTHETIC):
+    for key in (SEGMENTATION, SWEEP, ANOMALIES, SYNTHETIC, COMPARISON):
         st.session_state[key] = None
 
 
@@ -91,10 +108,11 @@ def ensure_dataset() -> Dataset:
     return ds
 
 
-def try_load_upload(data: bytes, name: str) -> bool:
-    """Load an upload; on bad input keep the previous data and remember the message."""
+def try_load_upload(data: bytes, name: str, sheet: str | None = None) -> bool:
+    """Load an upload (``sheet`` of a workbook); on bad input keep the previous data and
+    remember the message."""
     try:
-        ds = load_bytes(data, name)
+        ds = load_bytes(data, name, sheet=sheet)
     except InputError as exc:
         st.session_state[LOAD_ERROR] = f"Could not load '{name}': {exc.message}"
         return False

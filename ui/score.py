@@ -16,7 +16,6 @@ import streamlit as st
 
 from analytics import InputError
 from analytics.charts.model import shares_figure
-from analytics.io import to_csv_bytes
 from analytics.model.fit import METHOD_NAMES
 from analytics.model.segment_model import (
     SegmentModel,
@@ -26,7 +25,7 @@ from analytics.model.segment_model import (
     shares_comparison,
 )
 from ui.data import FitResult, load_bytes
-from ui.widgets import file_stem
+from ui.widgets import download_table, file_stem
 
 #: Widget keys of this section.
 MODEL_UPLOAD = "score_model_upload"
@@ -134,11 +133,16 @@ def render_score_section(fit: FitResult | None) -> None:
         st.error(f"Could not score '{data_file.name}' with {source}: {exc.message}")
         return
     seg_col = model.output_names(ds.df.columns)["segment"]
-    _render_result(model, scored, seg_col, unseen, data_file.name)
+    _render_result(model, scored, seg_col, unseen, data_file.name, ds.report)
 
 
 def _render_result(
-    model: SegmentModel, scored: pd.DataFrame, seg_col: str, unseen: dict[str, int], name: str
+    model: SegmentModel,
+    scored: pd.DataFrame,
+    seg_col: str,
+    unseen: dict[str, int],
+    name: str,
+    report: dict[str, Any],
 ) -> None:
     for c, n in unseen.items():
         st.warning(
@@ -168,11 +172,11 @@ def _render_result(
         key="score_shares_table",
     )
     st.dataframe(scored.head(200), key="score_preview")
-    st.download_button(
-        f"Labelled new data ({len(scored):,} rows, CSV)",
-        data=lambda scored=scored: to_csv_bytes(scored),
-        file_name=f"{file_stem(name)}_scored.csv",
-        mime="text/csv",
-        on_click="ignore",
-        key="score_dl_table",
+    download_table(
+        f"Labelled new data, {len(scored):,} rows",
+        lambda scored=scored: scored,
+        f"{file_stem(name)}_scored",
+        "score_dl_table",
+        n_rows=len(scored),
+        report=report,
     )

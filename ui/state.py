@@ -30,6 +30,8 @@ SEGMENTATION = "segmentation"
 SWEEP = "sweep"
 #: The sweep being run, a ``ui.sweep.SweepJob`` (its Stop flag, the rows so far) or None.
 SWEEP_JOB = "sweep_job"
+#: Compare page: the latest comparison, dict(key, result, seconds) (result a MethodComparison).
+COMPARISON = "comparison"
 #: Anomalies page result and settings.
 ANOMALIES = "anomalies"
 #: Synthetic data page result.
@@ -61,6 +63,7 @@ DEFAULTS: dict[str, Any] = {
     SEGMENTATION: None,
     SWEEP: None,
     SWEEP_JOB: None,
+    COMPARISON: None,
     ANOMALIES: None,
     SYNTHETIC: None,
     IMAGE: None,

@@ -9,12 +9,12 @@ import streamlit as st
 
 from analytics import InputError
 from analytics.charts.anomaly import MAX_POINTS, density_histogram
-from analytics.io import to_csv_bytes
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K
 from analytics.studies.anomaly import fit_anomaly_model
 from ui import cache, cost
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
 from ui.state import ANOMALIES, CHOSEN_K, keep_widget
+from ui.widgets import download_table
 
 #: Flagged rows listed on the page at most (the download has every row).
 MAX_LISTED = 1_000
@@ -143,20 +143,20 @@ if len(flagged) > MAX_LISTED:
     st.caption(f"Listing the {MAX_LISTED:,} most unusual of {len(flagged):,}; download them all.")
 
 d1, d2 = st.columns(2)
-d1.download_button(
-    "Every row with its scores (CSV)",
-    data=lambda res=res: to_csv_bytes(res.table()),
-    file_name="anomaly_scores.csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="anom_dl_all",
+download_table(
+    "Every row with its scores",
+    lambda res=res: res.table(),
+    "anomaly_scores",
+    "anom_dl_all",
+    where=d1,
+    n_rows=len(res.scores),
 )
-d2.download_button(
-    f"The {len(flagged):,} flagged rows (CSV)",
-    data=lambda res=res: to_csv_bytes(res.table()[res.scores["is_anomaly"].to_numpy()]),
-    file_name="anomalies.csv",
-    mime="text/csv",
-    on_click="ignore",
+download_table(
+    f"The {len(flagged):,} flagged rows",
+    lambda res=res: res.table()[res.scores["is_anomaly"].to_numpy()],
+    "anomalies",
+    "anom_dl_flagged",
+    where=d2,
     disabled=len(flagged) == 0,
-    key="anom_dl_flagged",
+    n_rows=len(flagged),
 )

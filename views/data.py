@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from analytics.io import WORKBOOK_SUFFIXES
 from ui import cache
 from ui.data import (
     MAX_UPLOAD_MB,
@@ -21,16 +22,18 @@ from ui.state import FEATURES, LAST_UPLOAD, LOAD_ERROR, PREP, keep_widget
 
 st.title("Data")
 st.write(
-    "Load your customer table (a CSV exported from any spreadsheet) or explore the sample. "
+    "Load your customer table (a CSV or an Excel workbook) or explore the sample. "
     "Then choose which columns describe your customers."
 )
 
 left, right = st.columns([3, 1])
 with left:
     upload = st.file_uploader(
-        "Upload a CSV file",
-        type=["csv", "txt", "tsv"],
-        help=f"Comma, semicolon, tab or pipe separated; any common encoding. Up to {MAX_UPLOAD_MB} MB.",
+        "Upload a CSV file or an Excel workbook",
+        type=["csv", "txt", "tsv", *(s.lstrip(".") for s in WORKBOOK_SUFFIXES)],
+        help="CSV: comma, semicolon, tab or pipe separated; any common encoding. "
+        f"Workbooks: .xlsx, .xlsm, .xls or .ods, first sheet unless you choose another. "
+        f"Up to {MAX_UPLOAD_MB} MB.",
     )
 with right:
     st.write("")
@@ -47,10 +50,25 @@ if upload is not None:
         with st.spinner(f"Reading {upload.name}…"):
             try_load_upload(data, upload.name)
 
+ds = ensure_dataset()
+sheets = ds.report.get("sheets") or []
+same_file = upload is not None and ds.report.get("filename") == upload.name and not ds.is_sample
+if same_file and len(sheets) > 1 and st.session_state[LAST_UPLOAD] == digest:
+    chosen_sheet = st.selectbox(
+        "Sheet",
+        sheets,
+        index=sheets.index(ds.report["sheet"]),
+        key=f"w_sheet_{digest[:12]}",
+        help="The workbook has several sheets; the table is read from this one.",
+    )
+    if chosen_sheet != ds.report["sheet"]:
+        with st.spinner(f"Reading the sheet {chosen_sheet!r}…"):
+            try_load_upload(data, upload.name, chosen_sheet)
+        ds = ensure_dataset()
+
 if st.session_state[LOAD_ERROR]:
     st.error(st.session_state[LOAD_ERROR] + " The previously loaded data is still in use.")
 
-ds = ensure_dataset()
 df = ds.df
 rep = ds.report
 
@@ -58,9 +76,14 @@ st.subheader(ds.name)
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Rows", f"{len(df):,}")
 c2.metric("Columns", f"{df.shape[1]:,}")
-c3.metric("Encoding", str(rep.get("encoding", "?")))
-delim = rep.get("delimiter_name") or repr(rep.get("delimiter", "?"))
-c4.metric("Delimiter", str(delim))
+if rep.get("sheets"):
+    kinds = {"xlsx": "Excel", "xls": "Excel 97", "ods": "OpenDocument"}
+    c3.metric("Format", kinds.get(rep.get("format"), "Workbook"))
+    c4.metric("Sheet", str(rep.get("sheet")))
+else:
+    c3.metric("Encoding", str(rep.get("encoding", "?")))
+    delim = rep.get("delimiter_name") or repr(rep.get("delimiter", "?"))
+    c4.metric("Delimiter", str(delim))
 extras = []
 if rep.get("decimal") and rep.get("decimal") != ".":
     extras.append(f"decimal comma ('{rep['decimal']}')")

@@ -15,7 +15,6 @@ from analytics.charts.segments import (
     sizes_figure,
     top_probability_figure,
 )
-from analytics.io import to_csv_bytes
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
 from analytics.studies.profiles import (
     ambiguous_rows,
@@ -36,7 +35,7 @@ from ui.data import (
 )
 from ui.score import render_model_download, render_score_section
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
-from ui.widgets import file_stem, method_select
+from ui.widgets import download_table, file_stem, method_select
 
 #: Points drawn on the maps at most (a random sample beyond this, every segment kept visible).
 MAP_SAMPLE = 5000
@@ -348,36 +347,34 @@ min_p = g2.slider(
 qualify = int(target_mask(seg, target, min_p).sum())
 g3.metric("Customers who qualify", f"{qualify:,}")
 stem = file_stem(fit.extra.get("dataset", ds.name))
-st.download_button(
-    f"Download these {qualify:,} customers (CSV)",
-    data=lambda seg=seg, target=target, min_p=min_p: to_csv_bytes(target_rows(seg, target, min_p)),
-    file_name=f"{stem}_segment{target}_p{min_p:.2f}.csv",
-    mime="text/csv",
-    on_click="ignore",
+download_table(
+    f"Download these {qualify:,} customers",
+    lambda seg=seg, target=target, min_p=min_p: target_rows(seg, target, min_p),
+    f"{stem}_segment{target}_p{min_p:.2f}",
+    "seg_dl_target",
     disabled=qualify == 0,
-    key="seg_dl_target",
+    n_rows=qualify,
 )
 
 # ---- downloads -----------------------------------------------------------------------------
 st.subheader("Downloads")
 d1, d2 = st.columns(2)
-d1.download_button(
+download_table(
     "Labelled table (every row, with segment and probabilities)",
-    data=lambda seg=seg: to_csv_bytes(seg.table(probability_decimals=PROBABILITY_DECIMALS)),
-    file_name=f"{stem}_segments.csv",
+    lambda seg=seg: seg.table(probability_decimals=PROBABILITY_DECIMALS),
+    f"{stem}_segments",
+    "seg_dl_table",
+    where=d1,
     help=f"Every original row and column, unchanged, plus the segment and the probability "
     f"of each segment (rounded to {PROBABILITY_DECIMALS} decimals).",
-    mime="text/csv",
-    on_click="ignore",
-    key="seg_dl_table",
+    n_rows=len(seg.labels),
 )
-d2.download_button(
+download_table(
     "Segment centres and profiles",
-    data=lambda seg=seg: to_csv_bytes(centres_and_profiles(seg)),
-    file_name=f"{stem}_segment_profiles.csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="seg_dl_profiles",
+    lambda seg=seg: centres_and_profiles(seg),
+    f"{stem}_segment_profiles",
+    "seg_dl_profiles",
+    where=d2,
 )
 render_model_download(fit)
 render_score_section(fit)

@@ -13,12 +13,12 @@ from analytics.charts.synthetic import (
     overlay_histograms,
     scatter_overlay,
 )
-from analytics.io import to_csv_bytes
 from analytics.model.fit import MAX_K
 from analytics.studies.synthetic import MAX_ROWS, fit_synthesizer
 from ui import cache, cost
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
 from ui.state import SYNTHETIC, keep_widget
+from ui.widgets import download_table
 
 BIC = "choose by BIC"
 
@@ -178,11 +178,10 @@ st.caption(
     "IDs are new; free text is left empty; other columns that are not features are drawn "
     "from their own values, independently of the rest."
 )
-st.download_button(
-    f"Download the {len(sample):,} synthetic rows (CSV)",
-    data=lambda sample=sample: to_csv_bytes(sample),
-    file_name="synthetic_customers.csv",
-    mime="text/csv",
-    on_click="ignore",
-    key="syn_dl",
+download_table(
+    f"Download the {len(sample):,} synthetic rows",
+    lambda sample=sample: sample,
+    "synthetic_customers",
+    "syn_dl",
+    n_rows=len(sample),
 )

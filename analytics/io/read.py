@@ -40,6 +40,7 @@ from analytics.io.dialect import (
     has_bom,
     sniff_utf8,
 )
+from analytics.io.excel import read_workbook, workbook_format
 from analytics.io.numbers import convert_columns
 from analytics.io.scan import (
     RowScan,
@@ -85,6 +86,12 @@ class ReadReport:
         Mostly-numeric columns kept as text, with how many values are not numbers.
     dropped_blank_rows : int
         Rows dropped because every field in them was empty.
+    format : str
+        ``"csv"`` (any delimited text), or the workbook format: ``"xlsx"``, ``"xls"``, ``"ods"``.
+    sheet : str or None
+        The worksheet read (workbooks only).
+    sheets : list of str
+        Every worksheet of the workbook, in order (workbooks only).
     """
 
     encoding: str
@@ -99,6 +106,9 @@ class ReadReport:
     id_columns: list[str] = field(default_factory=list)
     mixed_columns: dict[str, int] = field(default_factory=dict)
     dropped_blank_rows: int = 0
+    format: str = "csv"
+    sheet: str | None = None
+    sheets: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         """The report as a plain dict (what ``df.attrs["read_report"]`` holds)."""
@@ -109,9 +119,14 @@ Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes] | I
 
 
 def read_table(
-    source: Source, filename: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+    source: Source,
+    filename: str | None = None,
+    sheet: str | int | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> pd.DataFrame:
-    """Read a delimited text table, sniffing its encoding, delimiter and number format.
+    """Read a table: delimited text (sniffing its encoding, delimiter and number format)
+    or a spreadsheet workbook (.xlsx, .xlsm, .xls, .ods).
 
     Parameters
     ----------
@@ -120,28 +135,38 @@ def read_table(
         (read from its start when it is seekable, e.g. a Streamlit upload).
     filename : str, optional
         The file's name, used only for messages and format hints.
+    sheet : str or int, optional
+        Workbooks only: the worksheet to read, by name or 0-based position; default
+        the first. Ignored for delimited text. :func:`~analytics.io.excel_sheets`
+        lists them.
     max_bytes : int, default 200 MB
         Larger inputs raise ``FileFormatError`` with code ``"too_large"``.
 
     Returns
     -------
     DataFrame of shape (n_rows, n_columns)
-        Numeric columns as int64/float64, others as text. What was detected is
-        in ``df.attrs["read_report"]`` (a dict; see :class:`ReadReport`).
+        Numeric columns as int64/float64, others as text (workbook dates as
+        datetimes). What was detected is in ``df.attrs["read_report"]`` (a dict;
+        see :class:`ReadReport`).
 
     Raises
     ------
     FileFormatError
         With ``code`` one of ``"empty_file"``, ``"no_rows"``, ``"binary"``,
-        ``"bad_rows"``, ``"unreadable"``, ``"too_large"``, ``"not_found"``.
+        ``"bad_rows"``, ``"unreadable"``, ``"too_large"``, ``"not_found"``,
+        ``"no_sheet"``.
     """
-    df, report = read_table_with_report(source, filename, max_bytes=max_bytes)
+    df, report = read_table_with_report(source, filename, sheet, max_bytes=max_bytes)
     df.attrs["read_report"] = report.as_dict()
     return df
 
 
 def read_table_with_report(
-    source: Source, filename: str | None = None, *, max_bytes: int = DEFAULT_MAX_BYTES
+    source: Source,
+    filename: str | None = None,
+    sheet: str | int | None = None,
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> tuple[pd.DataFrame, ReadReport]:
     """Like :func:`read_table`, but return the report beside the frame.
 
@@ -159,6 +184,9 @@ def read_table_with_report(
         origin = None
     if filename is None and isinstance(source, str | os.PathLike):
         filename = Path(source).name
+    fmt = workbook_format(raw, filename) if isinstance(raw, bytes) else None
+    if fmt is not None:
+        return _read_workbook(raw, fmt, filename, sheet)
     try:
         return _read(raw, filename, origin)
     except InputError:
@@ -272,6 +300,30 @@ def _format_bytes(n: int) -> str:
 
 
 # --------------------------------------------------------------------------- parsing
+
+
+def _read_workbook(
+    raw: bytes, fmt: str, filename: str | None, sheet: str | int | None
+) -> tuple[pd.DataFrame, ReadReport]:
+    try:
+        df, bits = read_workbook(raw, fmt, filename, sheet)
+    except MemoryError as exc:
+        raise FileFormatError(
+            "The workbook is too large to read into memory here; upload a smaller extract.",
+            code="too_large",
+        ) from exc
+    report = ReadReport(
+        encoding="",  # a workbook stores its text itself: no encoding to detect
+        delimiter=",",  # downloads of a workbook's table are plain comma CSV
+        delimiter_name="none (workbook)",
+        decimal=".",
+        thousands=None,
+        n_rows=int(df.shape[0]),
+        n_columns=int(df.shape[1]),
+        filename=filename,
+        **bits,
+    )
+    return df, report
 
 
 def _read(

@@ -162,6 +162,12 @@ def split_params(method: str, params: dict[str, Any]) -> tuple[PrepOptions, dict
     return prep, model
 
 
+def accepted_settings(method: str) -> frozenset[str]:
+    """Names of the ``**params`` that :func:`segment` accepts for ``method`` (preparation
+    and model settings)."""
+    return frozenset(_PREP_PARAMS | _MODEL_PARAMS[check_method(method)])
+
+
 def _whole(v: Any, low: int) -> bool:
     return isinstance(v, int | np.integer) and not isinstance(v, bool) and int(v) >= low
 
