@@ -8,6 +8,7 @@ order lines); the log it came from is kept in session state for the way back.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -19,10 +20,12 @@ from analytics.preparation import ROLE_DATE
 from analytics.studies.rfm import RFMColumns, RFMReport, guess_transaction_columns, rfm_with_report
 from ui import cache
 from ui.data import Dataset, set_dataset, sha256
-from ui.state import RFM_ERROR, RFM_SOURCE
+from ui.state import FEATURES, RFM_ERROR, RFM_SOURCE
 
 __all__ = ["build_customer_table", "rfm_section"]
 
+#: The RFM table's columns used as features by default.
+MEASURES = ("recency_days", "frequency", "monetary", "tenure_days", "avg_order_value")
 NO_INVOICE = "(none: each purchase day is one order)"
 SPEND_AMOUNT = "An amount column"
 SPEND_PRODUCT = "Quantity × price"
@@ -151,6 +154,9 @@ def _form(ds: Dataset, guess: RFMColumns | None, dates: list[str]) -> None:
     as_of = c4.date_input(
         "Count recency up to",
         value=None,
+        # Streamlit's default range is ten years around today; logs can be older.
+        min_value=dt.date(1900, 1, 1),
+        max_value=dt.date(2200, 12, 31),
         key=f"rfm_as_of_{k}",
         help="Leave empty to use the day after the last date in the log.",
     )
@@ -179,6 +185,9 @@ def _form(ds: Dataset, guess: RFMColumns | None, dates: list[str]) -> None:
         else:
             st.session_state[RFM_ERROR] = None
             set_dataset(table)
+            # Segment on the five measures; the scores and the named group are derived
+            # from them (and a mixture cannot use the group), so they start unticked.
+            st.session_state[FEATURES] = list(MEASURES)
             st.session_state[RFM_SOURCE] = (ds, table.key)
             st.rerun()
     if st.session_state.get(RFM_ERROR):

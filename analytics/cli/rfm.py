@@ -84,7 +84,10 @@ def _encode(table: pd.DataFrame, out: Path) -> bytes:
         buf = io.BytesIO()
         table.to_parquet(buf, index=False)
         return buf.getvalue()
-    return to_csv_bytes(table)
+    out = table.copy(deep=False)
+    for c in ("first_purchase", "last_purchase"):
+        out[c] = out[c].dt.strftime("%Y-%m-%d")  # days, as 2010-12-31 (no midnight time)
+    return to_csv_bytes(out)
 
 
 def _wanted(columns: RFMColumns) -> list[str]:

@@ -417,13 +417,11 @@ class _DateReader:
             if getattr(out.dtype, "tz", None) is not None:
                 out = out.dt.tz_localize(None)
             return out.dt.normalize()
-        text = s.astype("str").str.strip()
-        codes, uniques = pd.factorize(text)
-        values = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+        # A log repeats each timestamp on every line of an order: parse distinct values.
+        codes, uniques = pd.factorize(s)
+        values = pd.Series(np.asarray(uniques, dtype=object), dtype="str").str.strip()
         parsed = self._parse_unique(values)
-        taken = parsed.to_numpy()[np.where(codes >= 0, codes, 0)]
-        out = pd.Series(taken, index=s.index)
-        out[codes < 0] = pd.NaT
+        out = pd.Series(_take(parsed.to_numpy(), codes, np.datetime64("NaT")), index=s.index)
         return out.dt.normalize()
 
     def _decide_order(self, values: pd.Series) -> None:
@@ -523,28 +521,53 @@ def _iso_or_mixed(values: pd.Series, dayfirst: bool) -> pd.Series:
 # --------------------------------------------------------------------------- lines
 
 
-def _numbers(s: pd.Series, decimal: str) -> pd.Series:
+def _take(distinct: np.ndarray, codes: np.ndarray, missing: Any) -> np.ndarray:
+    """Line values from the values of the distinct entries (``codes`` from ``pd.factorize``,
+    -1 for a missing entry, which gets ``missing``)."""
+    return np.append(distinct, np.array([missing], dtype=distinct.dtype))[codes]
+
+
+def _numbers(s: pd.Series, decimal: str) -> np.ndarray:
+    """float64 values of a column (text parsed as read_table does); NaN where not a number."""
     from analytics.io import parse_numbers
 
     if pd.api.types.is_bool_dtype(s.dtype) or pd.api.types.is_numeric_dtype(s.dtype):
-        out = s.astype("float64")
+        out = s.to_numpy(dtype="float64", na_value=np.nan)
     else:
-        out = parse_numbers(s.astype("str"), decimal)
-    return out.where(np.isfinite(out.to_numpy(dtype="float64", na_value=np.nan)))
+        codes, uniques = pd.factorize(s)
+        text = pd.Series(np.asarray(uniques, dtype=object), dtype="str")
+        parsed = parse_numbers(text, decimal).to_numpy(dtype="float64", na_value=np.nan)
+        out = _take(parsed, codes, np.nan)
+    return np.where(np.isfinite(out), out, np.nan)
 
 
-def _as_text(s: pd.Series) -> pd.Series:
-    """Identifiers as text: whole numbers without ``.0`` (a float column's artefact), blank
-    strings missing."""
+def _as_text(s: pd.Series, decimal: str = ".") -> tuple[np.ndarray, pd.Series]:
+    """Identifiers as text, worked out once per distinct value.
+
+    Whole numbers lose a float column's ``.0`` (``,0`` in a decimal-comma file), blank
+    text is missing.
+
+    Returns
+    -------
+    codes : ndarray of int, shape (n,)
+        Position of each line's value in ``text``; -1 where it is missing.
+    text : Series of str, shape (n_distinct,)
+    """
+    codes, uniques = pd.factorize(s)
     if pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype):
-        v = s.astype("float64")
-        whole = v.notna() & np.isfinite(v) & (np.mod(v.fillna(0), 1) == 0) & (v.abs() < 2**53)
+        v = pd.Series(np.asarray(uniques, dtype="float64"))
+        whole = np.isfinite(v) & (np.mod(v, 1) == 0) & (v.abs() < 2**53)
         text = v.astype("str")
         text[whole] = v[whole].astype("int64").astype("str")
-        return text.where(v.notna())
-    t = s.astype("str").str.strip()
-    t = t.where(t != "")
-    return t.str.replace(r"^(-?\d+)\.0+$", r"\1", regex=True)
+        text = text.where(np.isfinite(v))
+    else:
+        t = pd.Series(np.asarray(uniques, dtype=object), dtype="str").str.strip()
+        t = t.where(t != "")
+        text = t.str.replace(rf"^(-?\d+){re.escape(decimal)}0+$", r"\1", regex=True)
+    gone = text.isna().to_numpy()
+    if gone.any():  # blank (or infinite) values are missing too
+        codes = np.where(_take(gone, codes, True), -1, codes)
+    return codes, text
 
 
 @dataclass
@@ -629,55 +652,60 @@ class RFMBuilder:
         self.counts.rows_read += n
         if n == 0:
             return
-        customer = _as_text(chunk[c.customer])
-        keep = customer.notna().to_numpy(copy=True)
+        cust_codes, cust_text = _as_text(chunk[c.customer], self.decimal)
+        keep = cust_codes >= 0
         self.counts.drop(NO_CUSTOMER, int(n - keep.sum()))
-        day = self.dates.parse(chunk[c.date])
-        bad_date = keep & day.isna().to_numpy()
+        day = self.dates.parse(chunk[c.date]).to_numpy()
+        bad_date = keep & np.isnat(day)
         self._dates_seen += int((keep & ~bad_date).sum())
         self.counts.drop(BAD_DATE, int(bad_date.sum()), chunk[c.date][bad_date].dropna().head(3))
         keep &= ~bad_date
         if c.amount is not None:
-            value = _numbers(chunk[c.amount], self.decimal)
+            v = _numbers(chunk[c.amount], self.decimal)
             negative_qty = np.zeros(n, dtype=bool)
-            bad_value = keep & value.isna().to_numpy()
+            bad_value = keep & np.isnan(v)
             self.counts.drop(
                 BAD_AMOUNT, int(bad_value.sum()), chunk[c.amount][bad_value].dropna().head(3)
             )
         else:
             qty = _numbers(chunk[c.quantity], self.decimal)
-            price = _numbers(chunk[c.price], self.decimal)
-            value = qty * price
-            negative_qty = (qty < 0).to_numpy()
-            bad_value = keep & value.isna().to_numpy()
+            v = qty * _numbers(chunk[c.price], self.decimal)
+            negative_qty = qty < 0
+            bad_value = keep & np.isnan(v)
             bad_examples = (chunk[c.quantity].astype("str") + " x " + chunk[c.price].astype("str"))[
                 bad_value
             ].head(3)
             self.counts.drop("quantity or price not a number", int(bad_value.sum()), bad_examples)
         keep &= ~bad_value
-        v = value.to_numpy(dtype="float64")
         is_return = (v < 0) | negative_qty  # a new array
-        order_key: pd.Series | None = None
+        customer = _take(cust_text.to_numpy(dtype=object), cust_codes, None)
+        order: np.ndarray
         if c.invoice is not None:
-            invoice = _as_text(chunk[c.invoice])
+            inv_codes, inv_text = _as_text(chunk[c.invoice], self.decimal)
+            invoice = _take(inv_text.to_numpy(dtype=object), inv_codes, None)
             if self.cancelled is not None:
-                marked = invoice.str.contains(self.cancelled, regex=True).fillna(False).to_numpy()
-                self._cancelled.update(invoice[keep & marked].unique().tolist())
+                marked_u = inv_text.str.contains(self.cancelled, regex=True).fillna(False)
+                marked = _take(marked_u.to_numpy(dtype=bool), inv_codes, False)
+                self._cancelled.update(pd.unique(invoice[keep & marked]).tolist())
                 is_return |= marked
-            # A purchase line without an invoice counts as an order on its own day.
-            order_key = invoice.where(invoice.notna(), "\x00" + day.astype("str"))
+            order = invoice
+            no_invoice = inv_codes < 0
+            if (keep & no_invoice).any():
+                # A purchase line without an invoice counts as an order on its own day.
+                order = order.copy()
+                days = pd.DatetimeIndex(day[no_invoice]).strftime("%Y-%m-%d")
+                order[no_invoice] = ("\x00" + days).to_numpy(dtype=object)
+        else:
+            order = day
         lines = pd.DataFrame(
             {
-                "customer": customer.to_numpy()[keep],
-                "day": day.to_numpy()[keep],
+                "customer": customer[keep],
+                "day": day[keep],
                 "spend": np.where(is_return, -np.abs(v), v)[keep],
                 "purchase": ~is_return[keep],
+                "order": order[keep],
             }
         )
-        if order_key is not None:
-            lines["order"] = order_key.to_numpy()[keep]
-        else:
-            lines["order"] = lines["day"]
         self.counts.rows_used += len(lines)
         self.counts.return_rows += int((~lines["purchase"]).sum())
         if lines.empty:
