@@ -424,3 +424,12 @@ def test_rfm_table_columns_have_the_intended_roles() -> None:
     for c in ("r_score", "f_score", "m_score"):
         assert roles[c] == "category code", c  # not features by default: derived from R, F, M
     assert roles["first_purchase"] == roles["last_purchase"] == "date"
+
+
+def test_broken_lines_are_told_apart_from_lines_without_a_customer() -> None:
+    # A cut-off last line, or a line a faulty export wrote as one quoted field: only its
+    # first field is there.
+    log = pd.concat([SMALL, log_frame([("539650,84347,R", None, None, None)])], ignore_index=True)
+    t, rep = rfm_with_report(log, "cust", "date", amount="amount", invoice="invoice")
+    assert rep.dropped == {"no customer": 1, "incomplete line (no customer, date or spend)": 1}
+    pd.testing.assert_frame_equal(t, rfm(SMALL, "cust", "date", amount="amount", invoice="invoice"))

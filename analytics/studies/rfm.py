@@ -3,24 +3,18 @@
 A purchase log has one row per order line (customer, date, amount or quantity x
 price, perhaps an invoice). :func:`rfm` turns it into one row per customer:
 
-=================  ==========  =============================================================
-column             dtype       meaning
-=================  ==========  =============================================================
-*customer*         str         the customer column, kept under its own name, as text
-``recency_days``   int64       days from the customer's last purchase to ``as_of``
-``frequency``      int64       distinct orders: distinct invoices when an invoice column is
-                               given, otherwise distinct purchase dates
-``monetary``       float64     total spend: the sum of ``amount`` (or ``quantity x price``)
-                               over purchases, minus returns and cancellations
-``tenure_days``    int64       days from the customer's first purchase to ``as_of``
-``avg_order_value`` float64    ``monetary / frequency``
-``r_score``        int64       1..5, 5 = most recent (quintiles of ``recency_days``)
-``f_score``        int64       1..5, 5 = most frequent (quintiles of ``frequency``)
-``m_score``        int64       1..5, 5 = highest spend (quintiles of ``monetary``)
-``rfm_group``      category    the named group of (``r_score``, ``f_score``), see below
-``first_purchase`` datetime64  the day of the first purchase
-``last_purchase``  datetime64  the day of the last purchase
-=================  ==========  =============================================================
+- *customer* (str): the customer column, kept under its own name, as text
+- ``recency_days`` (int64): days from the customer's last purchase to ``as_of``
+- ``frequency`` (int64): distinct orders: distinct invoices when an invoice column is
+  given, otherwise distinct purchase dates
+- ``monetary`` (float64): total spend, the sum of ``amount`` (or ``quantity x price``)
+  over purchases, minus returns and cancellations
+- ``tenure_days`` (int64): days from the customer's first purchase to ``as_of``
+- ``avg_order_value`` (float64): ``monetary / frequency``
+- ``r_score``, ``f_score``, ``m_score`` (int64, 1..5): quintiles of recency (5 = fewest
+  days), frequency (5 = most orders) and monetary (5 = highest spend)
+- ``rfm_group`` (category): the named group of (``r_score``, ``f_score``), see below
+- ``first_purchase``, ``last_purchase`` (datetime64): the days of the first and last purchase
 
 Rows are sorted by customer. Dates count as calendar days (the time of day is
 ignored); ``as_of`` defaults to the day after the last date in the log, so a
@@ -32,7 +26,9 @@ as cancelled: it starts with ``C`` followed by a digit (``C536379``, as in the U
 Online Retail data; see ``cancelled_prefix``). Such a line reduces ``monetary`` by
 its absolute value and is not an order: it counts neither in ``frequency`` nor as a
 purchase date for recency and tenure. A customer whose lines are all returns has no
-purchase and is left out (and counted in the report).
+purchase and is left out (and counted in the report). Lines without a customer, with a
+date or a spend that cannot be read, or broken (no customer, date or spend at all) are
+left out and counted by reason in the report (:class:`RFMReport`).
 
 **Scores.** The customers are put in a fixed order (by customer number when every
 customer is a number, else by text); each measure is ranked in that order with
@@ -590,6 +586,7 @@ class _Counts:
 
 
 NO_CUSTOMER = "no customer"
+INCOMPLETE = "incomplete line (no customer, date or spend)"
 BAD_DATE = "date not readable"
 BAD_AMOUNT = "amount not a number"
 
@@ -654,7 +651,12 @@ class RFMBuilder:
             return
         cust_codes, cust_text = _as_text(chunk[c.customer], self.decimal)
         keep = cust_codes >= 0
-        self.counts.drop(NO_CUSTOMER, int(n - keep.sum()))
+        # A line with no customer, date or spend at all is broken (cut off, or written as
+        # one quoted field by a faulty export), not a purchase without a customer.
+        spend_cols = [c.amount] if c.amount is not None else [c.quantity, c.price]
+        broken = chunk[[c.date, *spend_cols]].isna().all(axis=1).to_numpy() & ~keep
+        self.counts.drop(INCOMPLETE, int(broken.sum()))
+        self.counts.drop(NO_CUSTOMER, int(n - keep.sum() - broken.sum()))
         day = self.dates.parse(chunk[c.date]).to_numpy()
         bad_date = keep & np.isnat(day)
         self._dates_seen += int((keep & ~bad_date).sum())
@@ -763,7 +765,10 @@ class RFMBuilder:
         counts = self.counts
         if counts.rows_read == 0:
             raise InputError("The log has no lines.", code="no_rows")
-        if counts.dropped.get(NO_CUSTOMER, 0) == counts.rows_read:
+        if (
+            counts.dropped.get(NO_CUSTOMER, 0) + counts.dropped.get(INCOMPLETE, 0)
+            == counts.rows_read
+        ):
             raise ColumnError(
                 f"No line has a customer: the column '{c.customer}' is empty.",
                 code="no_customer",
