@@ -1,5 +1,6 @@
 """Customer segmentation analytics: reading tables, preparing features, segmenting,
-choosing k, anomalies, synthetic data and image segmentation.
+choosing k, anomalies, synthetic data, image segmentation, and customer tables (RFM)
+built from purchase logs.
 
 This package never imports Streamlit; the app in ``app.py``/``views/`` is a thin
 layer over it. Example::
@@ -15,6 +16,7 @@ Layout: ``io/`` (sniff, read, export), ``prepare`` (column roles, preparation),
 ``model/`` (the Gaussian and distance kernels, FCM, blocked EM, fitting and the one
 ``SegmentModel`` scorer), ``studies/`` (choosing k, anomalies, synthetic data,
 profiles, images, methods compared), ``charts/`` (Plotly figure builders), ``cli/`` (the command line).
+profiles, images, RFM from purchase logs), ``charts/`` (Plotly figure builders), ``cli/`` (the command line).
 
 Names are imported lazily (PEP 562), so ``python -m analytics --help`` does not load
 scikit-learn, SciPy or Plotly.
@@ -55,6 +57,9 @@ _EXPORTS: dict[str, str] = {
     "compare_methods": "analytics.studies.compare",
     "excel_sheets": "analytics.io",
     "to_xlsx_bytes": "analytics.io",
+    "RFMReport": "analytics.studies.rfm",
+    "rfm": "analytics.studies.rfm",
+    "rfm_with_report": "analytics.studies.rfm",
     "ImageSegmentation": "analytics.studies.image",
     "load_image": "analytics.studies.image",
     "segment_image": "analytics.studies.image",
@@ -72,6 +77,7 @@ __all__ = [
     "ModelError",
     "PrepOptions",
     "Preparer",
+    "RFMReport",
     "ReadReport",
     "SegmentModel",
     "Segmentation",
@@ -84,6 +90,8 @@ __all__ = [
     "profile_columns",
     "read_table",
     "read_table_with_report",
+    "rfm",
+    "rfm_with_report",
     "sample_synthetic",
     "score_dask",
     "segment",
@@ -128,4 +136,5 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from analytics.studies.choose_k import KSweep, sweep_k
     from analytics.studies.compare import MethodComparison, compare_methods
     from analytics.studies.image import ImageSegmentation, load_image, segment_image
+    from analytics.studies.rfm import RFMReport, rfm, rfm_with_report
     from analytics.studies.synthetic import sample_synthetic

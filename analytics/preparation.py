@@ -106,6 +106,10 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
         nums = pd.Series(np.nan, index=s.index[:0], dtype="float64")
     parsed = int(nums.notna().sum())
     unparsed = present - parsed
+    if not numeric_dtype and parsed == present and _whole_number_id(name, nums, distinct):
+        # The same rule as for a numeric column: customer numbers kept as text (as rfm()
+        # keeps them) are an ID, not an amount.
+        return prof(ROLE_IDENTIFIER, False, "a different whole number in every row: an ID")
     if not numeric_dtype and parsed > 0 and parsed / present >= 0.9 and not _leading_zero(s):
         if unparsed:
             return prof(
@@ -151,6 +155,18 @@ def _profile_one(name: str, s: pd.Series) -> ColumnProfile:
         return prof(ROLE_CATEGORICAL, True, f"text with {distinct} distinct values: a category")
     return prof(
         ROLE_TEXT, False, f"text with {distinct} distinct values, too many to use as a category"
+    )
+
+
+def _whole_number_id(name: str, nums: pd.Series, distinct: int) -> bool:
+    """Whether numbers ``nums`` (no gaps) look like an ID: a different whole number in each
+    of more than 20 rows, with an ID-like name or in increasing order."""
+    v = nums.dropna()
+    return (
+        len(v) > 20
+        and distinct == len(v)
+        and bool(np.all(np.mod(v, 1) == 0))
+        and bool(ID_NAME.search(name) or v.is_monotonic_increasing)
     )
 
 

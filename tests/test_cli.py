@@ -181,3 +181,121 @@ def test_score_streams_what_read_table_reads(files, encoding) -> None:
         == 0
     )
     assert got.read_bytes() == ref.read_bytes()
+
+
+# --------------------------------------------------------------------------- rfm
+
+RFM_ARGS = ("--customer", "CustomerID", "--date", "InvoiceDate", "--quantity", "Quantity",
+            "--price", "UnitPrice", "--invoice", "InvoiceNo")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def log_files(tmp_path_factory) -> dict[str, object]:
+    """A generated purchase log as CSV (day-first text dates) and as Parquet (typed dates)."""
+    from bench.case_rfm import make_log
+
+    d = tmp_path_factory.mktemp("rfm")
+    log = make_log(12_000, random_state=7)
+    csv = d / "log.csv"
+    log.to_csv(csv, index=False)
+    typed = log.assign(InvoiceDate=pd.to_datetime(log["InvoiceDate"], format="%d/%m/%Y %H:%M"))
+    parquet = d / "log.parquet"
+    typed.to_parquet(parquet, index=False)
+    return {"dir": d, "csv": csv, "parquet": parquet, "log": log, "typed": typed}
+
+
+def test_help_documents_rfm() -> None:
+    assert "rfm" in run("--help").stdout
+    text = run("rfm", "--help").stdout
+    for word in (
+        "TRANSACTIONS",
+        "--customer",
+        "--date",
+        "--amount",
+        "--quantity",
+        "--price",
+        "--invoice",
+        "--as-of",
+        "--dates",
+        "--chunksize",
+        "Parquet",
+        "cancellations",
+    ):
+        assert word in text, word  # fmt: skip
+
+
+@pytest.mark.parametrize("chunksize", [997, 1_000_000])
+def test_rfm_chunked_csv_equals_in_memory(log_files, chunksize) -> None:
+    from analytics import rfm
+
+    out = log_files["dir"] / f"customers_{chunksize}.parquet"
+    proc = run("rfm", log_files["csv"], *RFM_ARGS, "-o", out, "--chunksize", chunksize)
+    expected = rfm(read_table(log_files["csv"]), "CustomerID", "InvoiceDate", quantity="Quantity",
+                   price="UnitPrice", invoice="InvoiceNo")  # fmt: skip
+    got = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_categorical=False)
+    assert got["rfm_group"].dtype == "category" and got["frequency"].dtype == "int64"
+    assert f"Wrote {len(expected):,} customers" in proc.stderr
+    assert "left out: no customer" in proc.stderr and "day/month/year" in proc.stderr
+
+
+def test_rfm_parquet_in_csv_out(log_files) -> None:
+    from analytics import rfm
+
+    out = log_files["dir"] / "customers.csv"
+    run("rfm", log_files["parquet"], *RFM_ARGS, "-o", out, "--chunksize", 5000, "-q")
+    expected = rfm(log_files["typed"], "CustomerID", "InvoiceDate", quantity="Quantity",
+                   price="UnitPrice", invoice="InvoiceNo")  # fmt: skip
+    got = read_table(out)
+    assert got["CustomerID"].astype(str).tolist() == expected["CustomerID"].tolist()
+    for c in ("recency_days", "frequency", "tenure_days", "r_score", "f_score", "m_score"):
+        assert (got[c].to_numpy() == expected[c].to_numpy()).all(), c
+    np.testing.assert_allclose(got["monetary"], expected["monetary"], rtol=1e-12)
+    assert got["rfm_group"].tolist() == expected["rfm_group"].astype(str).tolist()
+    assert (
+        got["last_purchase"].tolist() == expected["last_purchase"].dt.strftime("%Y-%m-%d").tolist()
+    )
+
+
+def test_rfm_amount_and_as_of(log_files) -> None:
+    from analytics import rfm
+
+    log = log_files["log"].assign(Spend=lambda d: d["Quantity"] * d["UnitPrice"])
+    src = log_files["dir"] / "spend.csv"
+    log[["CustomerID", "InvoiceDate", "Spend"]].to_csv(src, index=False, sep=";", decimal=",")
+    out = log_files["dir"] / "spend_customers.parquet"
+    run("rfm", src, "--customer", "CustomerID", "--date", "InvoiceDate", "--amount", "Spend",
+        "--as-of", "2012-01-31", "-o", out, "-q")  # fmt: skip
+    expected = rfm(log, "CustomerID", "InvoiceDate", amount="Spend", as_of="2012-01-31")
+    got = pd.read_parquet(out)
+    pd.testing.assert_frame_equal(got, expected, check_dtype=False, check_categorical=False)
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--customer", "Kunde", "--date", "InvoiceDate", "--amount", "Quantity"],
+         "no customer column 'Kunde'"),
+        (["--customer", "CustomerID", "--date", "InvoiceDate", "--amount", "Quantity",
+          "--price", "UnitPrice"], "--quantity and --price go together"),
+        ([*RFM_ARGS, "--as-of", "2011-01-01"], "before some lines"),
+        ([*RFM_ARGS, "--as-of", "someday"], "not a date"),
+        (["--customer", "CustomerID", "--date", "StockCode", "--amount", "Quantity"],
+         "No date in the column 'StockCode'"),
+        ([*RFM_ARGS, "--chunksize", "0"], "--chunksize must be at least 1"),
+    ],
+)  # fmt: skip
+def test_rfm_bad_input_exits_2_with_one_plain_line(log_files, extra, words, capsys) -> None:
+    out = log_files["dir"] / "bad_out.csv"
+    assert main(["rfm", str(log_files["csv"]), *extra, "-o", str(out), "-q"]) == 2
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1 and words in lines[0], err
+    assert not out.exists()
+
+
+def test_rfm_refuses_to_overwrite_its_input(log_files) -> None:
+    before = log_files["csv"].read_bytes()
+    proc = run("rfm", log_files["csv"], *RFM_ARGS, "-o", log_files["csv"], ok=False)
+    assert proc.returncode == 2 and "same file" in proc.stderr
+    assert log_files["csv"].read_bytes() == before

@@ -44,6 +44,11 @@ IMAGE_RESULT = "image_result"
 IMAGE_SETTINGS = "image_settings"
 IMAGE_LAST_UPLOAD = "image_last_upload"
 IMAGE_LOAD_ERROR = "image_load_error"
+#: Data page, purchase logs: (the log's ``ui.data.Dataset``, content key of the customer
+#: table built from it) while that table is loaded, for the way back; and the plain
+#: message of a failed build (the log stays loaded).
+RFM_SOURCE = "rfm_source"
+RFM_ERROR = "rfm_error"
 
 DEFAULTS: dict[str, Any] = {
     DATASET: None,
@@ -79,6 +84,8 @@ DEFAULTS: dict[str, Any] = {
     },
     IMAGE_LAST_UPLOAD: None,
     IMAGE_LOAD_ERROR: None,
+    RFM_SOURCE: None,
+    RFM_ERROR: None,
 }
 
 

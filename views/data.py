@@ -18,6 +18,7 @@ from ui.data import (
     sha256,
     try_load_upload,
 )
+from ui.rfm import rfm_section
 from ui.state import FEATURES, LAST_UPLOAD, LOAD_ERROR, PREP, keep_widget
 
 st.title("Data")
@@ -96,6 +97,7 @@ for w in rep.get("warnings") or []:
 
 st.dataframe(df.head(200), height=260)
 st.caption(f"Showing the first {min(200, len(df))} of {len(df):,} rows.")
+rfm_section(ds)  # a purchase log: offer one row per customer; an RFM table: the way back
 
 prof = cache.profile_cached(ds.key, df)
 if prof.attrs.get("capped"):

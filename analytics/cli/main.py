@@ -4,9 +4,11 @@
 
     python -m analytics fit customers.csv --method gmm --k 5 -o model.json
     python -m analytics score model.json next_month.parquet -o scored.parquet
+    python -m analytics rfm orders.csv --customer CustomerID --date InvoiceDate \
+        --quantity Quantity --price UnitPrice --invoice InvoiceNo -o customers.csv
 
 This module holds the argument parser and the dispatch; the subcommands are
-:mod:`analytics.cli.fit` and :mod:`analytics.cli.score`. They import pandas,
+:mod:`analytics.cli.fit`, :mod:`analytics.cli.score` and :mod:`analytics.cli.rfm`. They import pandas,
 scikit-learn and the model only when they run, so ``--help`` answers at once.
 A progress bar goes to stderr. Bad input ends with exit code 2 and one plain line.
 """
@@ -14,8 +16,10 @@ A progress bar goes to stderr. Bad input ends with exit code 2 and one plain lin
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from analytics.cli.common import COVARIANCE_TYPES, METHODS, fail
+from analytics.cli.rfm import DATE_ORDERS
 from analytics.cli.score import DEFAULT_CHUNKSIZE
 from analytics.errors import InputError
 
@@ -28,22 +32,26 @@ Customer segmentation from the command line.
          and write the model as one JSON file (safe to open: no pickle)
   score  give every row of a CSV or Parquet file its segment with a saved model,
          reading and writing in chunks, so files larger than memory work
+  rfm    turn a purchase log (one row per order line) into one row per customer:
+         recency, frequency, spend, tenure, 1-5 scores and named groups (chunked)
 
 Examples:
   python -m analytics fit customers.csv --method gmm --k 5 -o model.json
   python -m analytics score model.json next_month.csv -o scored.csv
   python -m analytics score model.json big.parquet -o scored.parquet --chunksize 200000
+  python -m analytics rfm orders.csv --customer CustomerID --date InvoiceDate \
+      --quantity Quantity --price UnitPrice --invoice InvoiceNo -o customers.csv
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m analytics`` argument parser (subcommands ``fit`` and ``score``)."""
+    """The ``python -m analytics`` argument parser (subcommands ``fit``, ``score``, ``rfm``)."""
     parser = argparse.ArgumentParser(
         prog="python -m analytics",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{fit,score}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{fit,score,rfm}")
 
     fit = sub.add_parser(
         "fit",
@@ -128,7 +136,74 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     score.set_defaults(func=_run_score)
+    _add_rfm(sub)
     return parser  # fmt: skip
+
+
+def _add_rfm(sub: Any) -> None:
+    rfm = sub.add_parser(
+        "rfm",
+        help="one row per customer (RFM) from a purchase log (chunked)",
+        description=(
+            "Read TRANSACTIONS (a purchase log: one row per order line; CSV, or Parquet when "
+            "the name ends in .parquet/.pq) and write one row per customer: recency_days, "
+            "frequency (distinct invoices, or distinct purchase days without --invoice), "
+            "monetary (total spend: --amount, or --quantity x --price), tenure_days, "
+            "avg_order_value, r_score/f_score/m_score (1-5 quintiles) and rfm_group "
+            "(Champions, At risk, ...). Returns and cancellations (negative amounts or "
+            "quantities, invoices starting with C and a digit) reduce spend and are not "
+            "orders; lines without a customer are left out and counted. The log is read in "
+            "chunks, so logs larger than memory work. Output: CSV, or Parquet by its name."
+        ),
+    )
+    rfm.add_argument("input", metavar="TRANSACTIONS", help="purchase log (.csv or .parquet)")
+    rfm.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="OUTPUT",
+        help="customer table to write (.csv or .parquet)",
+    )
+    rfm.add_argument("--customer", required=True, metavar="C", help="customer column")
+    rfm.add_argument("--date", required=True, metavar="D", help="purchase date column")
+    spend = rfm.add_mutually_exclusive_group(required=True)
+    spend.add_argument("--amount", metavar="A", help="spend column of each line")
+    spend.add_argument("--quantity", metavar="Q", help="quantity column (with --price)")
+    rfm.add_argument("--price", metavar="P", help="unit price column (with --quantity)")
+    rfm.add_argument(
+        "--invoice",
+        metavar="I",
+        help="order (invoice) column; without it each purchase day is one order",
+    )
+    rfm.add_argument(
+        "--as-of",
+        metavar="DATE",
+        help="reference day of recency and tenure (default: the day after the last date)",
+    )
+    rfm.add_argument(
+        "--dates",
+        choices=tuple(DATE_ORDERS),
+        default="auto",
+        help="how to read 01/02/2010: auto (decided from the dates, and reported), "
+        "day-first (1 February) or month-first (2 January)",
+    )
+    rfm.add_argument(
+        "--cancelled-prefix",
+        default="C",
+        metavar="TEXT",
+        help="invoices starting with TEXT and a digit are cancellations (default C; '' = none)",
+    )
+    rfm.add_argument(
+        "--chunksize",
+        type=int,
+        default=DEFAULT_CHUNKSIZE,
+        help=f"lines per chunk (default {DEFAULT_CHUNKSIZE:,})",
+    )
+    rfm.add_argument(
+        "--sep", help="CSV delimiter, if detection picks the wrong one (use '\\t' for tab)"
+    )
+    rfm.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    rfm.set_defaults(func=_run_rfm)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -163,3 +238,11 @@ def _run_score(args: argparse.Namespace) -> int:
     from analytics.cli import score
 
     return score.run(args)
+
+
+def _run_rfm(args: argparse.Namespace) -> int:
+    from analytics.cli import rfm
+
+    if (args.quantity is None) != (args.price is None):
+        raise InputError("--quantity and --price go together (spend = quantity x price).")
+    return rfm.run(args)
