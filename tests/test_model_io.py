@@ -70,7 +70,8 @@ def _assert_same_scores(expected: pd.DataFrame, got: pd.DataFrame) -> None:
     assert got.dtypes.equals(expected.dtypes)
     assert got.index.equals(expected.index)
     assert np.array_equal(got["segment"].to_numpy(), expected["segment"].to_numpy())
-    prob = [c for c in expected.columns if str(c).startswith(("prob_segment", "segment_prob"))]
+    soft = ("prob_segment", "segment_prob", "membership_segment", "segment_membership", "distance_")
+    prob = [c for c in expected.columns if str(c).startswith(soft)]
     np.testing.assert_allclose(got[prob].to_numpy(), expected[prob].to_numpy(), rtol=0, atol=1e-10)
     pd.testing.assert_frame_equal(
         got.drop(columns=[*prob, "segment"]), expected.drop(columns=[*prob, "segment"])
@@ -148,7 +149,7 @@ def test_float32_fcm_matches_to_float32_precision(train, new) -> None:
     expected, got = seg.predict(new), model.predict(new)
     assert np.array_equal(expected["segment"], got["segment"])
     np.testing.assert_allclose(
-        got["segment_probability"], expected["segment_probability"], atol=1e-6
+        got["segment_membership"], expected["segment_membership"], atol=1e-6
     )
 
 

@@ -122,8 +122,11 @@ def test_prepare_default_columns_standard_scaling_matches_hand_computation():
     ]
     assert X.shape == (len(df), 7)
     assert np.isfinite(X).all()
+    # income is log-normal: strongly right-skewed, so the default logs it (and only it)
     income = df["income"].to_numpy()
-    np.testing.assert_allclose(X[:, 0], (income - income.mean()) / income.std(), rtol=1e-10)
+    assert prep.log_columns == ["income"]
+    logged = np.log1p(income)
+    np.testing.assert_allclose(X[:, 0], (logged - logged.mean()) / logged.std(), rtol=1e-10)
     one_hot = pd.get_dummies(df["region"]).to_numpy(dtype=float)
     np.testing.assert_array_equal(X[:, 4:], one_hot)
     # numbers written as text: unparsed values are imputed with the median of the rest
@@ -193,7 +196,7 @@ def test_robust_scaling_uses_median_and_iqr():
 
 def test_no_scaling_keeps_values():
     df = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0], "y": [0.5, -1.0, 3.0, 2.0]})
-    X, _ = prepare(df, options=PrepOptions(scaling="none"))
+    X, _ = prepare(df, options=PrepOptions(scaling="none", log_transform=False))
     np.testing.assert_array_equal(X, df.to_numpy())
 
 
@@ -239,7 +242,7 @@ def test_unseen_category_gets_all_zero_one_hot():
 @pytest.mark.filterwarnings("error")
 def test_missing_values_in_new_rows_use_training_fill():
     df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 10.0], "c": ["a", "b", "b", "b"]})
-    _, prep = prepare(df)
+    _, prep = prepare(df, options=PrepOptions(log_transform=False))
     Z = prep.transform(pd.DataFrame({"x": [np.nan, "oops"], "c": [None, "a"]}))
     expected_x = (2.5 - df["x"].mean()) / df["x"].std(ddof=0)
     np.testing.assert_allclose(Z[:, 0], expected_x)

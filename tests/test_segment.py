@@ -134,12 +134,12 @@ def test_gmm_subsample_strategy_runs_and_reports():
         ("iris", "kmeans", {}, 0.57),
         ("iris", "fcm", {}, 0.58),
         # breast cancer: kmeans 0.654 (0.718 with log), fcm 0.683 (0.725 with log),
-        # gmm full 0.774, gmm diag 0.678
-        ("breast_cancer", "kmeans", {}, 0.61),
-        ("breast_cancer", "kmeans", {"log_transform": True}, 0.67),
-        ("breast_cancer", "fcm", {}, 0.64),
-        ("breast_cancer", "fcm", {"log_transform": True}, 0.68),
-        ("breast_cancer", "gmm", {"covariance_type": "full"}, 0.72),
+        # gmm full 0.774 (raw values), gmm diag 0.678; log1p is the default now
+        ("breast_cancer", "kmeans", {"log_transform": False}, 0.61),
+        ("breast_cancer", "kmeans", {}, 0.67),
+        ("breast_cancer", "fcm", {"log_transform": False}, 0.64),
+        ("breast_cancer", "fcm", {}, 0.68),
+        ("breast_cancer", "gmm", {"covariance_type": "full", "log_transform": False}, 0.72),
         ("breast_cancer", "gmm", {"covariance_type": "diag"}, 0.63),
     ],
 )
@@ -212,23 +212,43 @@ def test_table_keeps_input_and_adds_columns(method):
     t = s.table()
     pd.testing.assert_frame_equal(df, before)  # input untouched
     pd.testing.assert_frame_equal(t[df.columns], before)  # every row, column and value intact
-    added = ["segment", "segment_probability", "prob_segment_1", "prob_segment_2", "prob_segment_3"]
-    assert list(t.columns) == list(df.columns) + added
+    top, prefix = {
+        "gmm": (["segment_probability"], "prob_segment_"),
+        "fcm": (["segment_membership"], "membership_segment_"),
+        "kmeans": ([], "distance_segment_"),
+    }[method]
+    soft = [f"{prefix}{j}" for j in (1, 2, 3)]
+    assert list(t.columns) == list(df.columns) + ["segment", "segment_name"] + top + soft
     np.testing.assert_array_equal(t["segment"], s.labels)
-    np.testing.assert_allclose(t[added[2:]].to_numpy(), s.proba)
-    np.testing.assert_allclose(t["segment_probability"], s.proba.max(axis=1))
-    np.testing.assert_allclose(t[added[2:]].sum(axis=1), 1.0)
+    assert (t["segment_name"] == "Segment " + t["segment"].astype(str)).all()
+    assert not any(c.startswith("prob_") for c in t.columns) or method == "gmm"
+    if method == "kmeans":
+        # Distances to each centre in prepared units, recomputed by hand; the nearest
+        # centre is the segment.
+        d = np.sqrt(((s.X[:, None, :] - s.model.params["centers"][None]) ** 2).sum(axis=2))
+        np.testing.assert_allclose(t[soft].to_numpy(), d, atol=1e-9)
+        np.testing.assert_array_equal(t[soft].to_numpy().argmin(axis=1) + 1, s.labels)
+        assert s.probabilities is None and s.memberships is None
+    else:
+        np.testing.assert_allclose(t[soft].to_numpy(), s.proba)
+        np.testing.assert_allclose(t[top[0]], s.proba.max(axis=1))
+        np.testing.assert_allclose(t[soft].sum(axis=1), 1.0)
+        quantity = s.probabilities if method == "gmm" else s.memberships
+        np.testing.assert_array_equal(quantity, s.proba)
+        assert s.distances is None
 
 
 def test_table_handles_existing_segment_columns():
     df, _ = _blob_frame(n=60, seed=10)
     df["segment"] = "old"
     df["prob_segment_1"] = -1.0
+    df["distance_segment_1"] = -1.0
     s = segment(df, "kmeans", 2, columns=["spend", "visits"])
     t = s.table()
     assert (t["segment"] == "old").all()
-    assert (t["prob_segment_1"] == -1.0).all()
-    assert "segment_model" in t.columns and "prob_segment_1_model" in t.columns
+    assert (t["distance_segment_1"] == -1.0).all()
+    assert "segment_model" in t.columns and "distance_segment_1_model" in t.columns
+    assert "prob_segment_1_model" not in t.columns  # k-means writes no probabilities
     np.testing.assert_array_equal(t["segment_model"], s.labels)
     assert len(set(t.columns)) == len(t.columns)
 
