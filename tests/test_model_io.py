@@ -148,9 +148,7 @@ def test_float32_fcm_matches_to_float32_precision(train, new) -> None:
     model = load_model(model_bytes(seg))
     expected, got = seg.predict(new), model.predict(new)
     assert np.array_equal(expected["segment"], got["segment"])
-    np.testing.assert_allclose(
-        got["segment_membership"], expected["segment_membership"], atol=1e-6
-    )
+    np.testing.assert_allclose(got["segment_membership"], expected["segment_membership"], atol=1e-6)
 
 
 @settings(max_examples=8, deadline=None)

@@ -149,7 +149,7 @@ class Segmentation:
 
     @property
     def soft_name(self) -> str:
-        """"probability", "membership" or "distance": what :attr:`soft_output` holds."""
+        """ "probability", "membership" or "distance": what :attr:`soft_output` holds."""
         return {"gmm": "probability", "fcm": "membership", "kmeans": "distance"}[self.method]
 
     @property
