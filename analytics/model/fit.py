@@ -426,8 +426,9 @@ def segment(
         )
     summary["sizes"] = np.bincount(labels, minlength=k + 1)[1:].tolist()
     summary["one_hot_only"] = bool(method == "gmm" and not preparer.numeric)
-    codes = degenerate_reasons(fit, reg_covar=summary.get("reg_covar_used"), variance_floor=floor,
-                               one_hot_only=summary["one_hot_only"])  # fmt: skip
+    codes = degenerate_reasons(
+        fit, reg_covar=summary.get("reg_covar_used"), one_hot_only=summary["one_hot_only"]
+    )
     summary["degenerate"] = codes
     fit_warnings.extend(degenerate_warnings(codes, method, k, X.shape[0], X.shape[1], model_params))
     all_warnings = list(preparer.warnings) + fit_warnings
@@ -830,7 +831,6 @@ def degenerate_reasons(
     fit: Any,
     n_rows: int | None = None,
     reg_covar: float | None = None,
-    variance_floor: np.ndarray | None = None,
     one_hot_only: bool | None = None,
 ) -> list[str]:
     """The ways a fit is degenerate, as codes (keys of :data:`DEGENERATE_CODES`).
@@ -843,15 +843,15 @@ def degenerate_reasons(
         bare estimator, without it the size checks are skipped)
     reg_covar : the regularisation used (default: the fit's ``reg_covar_used``, else the
         estimator's ``reg_covar``)
-    variance_floor : per-feature variance floor (p,) the mixture was fitted with
-        (``Preparer.variance_floor``); default: the Segmentation's, else ``reg_covar``
     one_hot_only : the mixture's features are all one-hot columns
 
     Returns
     -------
     list of str, empty for a sound fit. Mixtures: ``covariance_at_floor`` (smallest
-    eigenvalue of a component's covariance, measured in units of each feature's floor,
-    within :data:`FLOOR_FACTOR` of ``reg_covar``), ``component_smaller_than_parameters``
+    eigenvalue of a component's covariance, in prepared units, within
+    :data:`FLOOR_FACTOR` of ``reg_covar``; a whole-number feature held at its
+    resolution floor ``step**2 / 12`` is a segment on one value, not a collapse, and is
+    far above it), ``component_smaller_than_parameters``
     (``n * weight_j`` below a component's own parameter count), ``more_parameters_than_rows``,
     ``one_hot_only``; fuzzy c-means: ``fcm_collapsed`` (modified partition coefficient
     below :data:`COLLAPSED_MPC`); any method: ``empty_segment``.
@@ -859,8 +859,6 @@ def degenerate_reasons(
     estimator, soft, summary = fit, None, {}
     if isinstance(fit, Segmentation):
         estimator, soft, summary = fit.estimator, fit.proba, fit.summary
-        if variance_floor is None and fit.method == "gmm":
-            variance_floor = fit.preparer.variance_floor(0.0)
     elif isinstance(fit, Fit):
         estimator, soft, summary = fit.estimator, fit.soft, fit.summary
     if n_rows is None and soft is not None:
@@ -869,7 +867,7 @@ def degenerate_reasons(
         one_hot_only = bool(summary.get("one_hot_only", False))
     codes: list[str] = []
     if isinstance(estimator, GaussianMixture):
-        codes += _mixture_reasons(estimator, n_rows, reg_covar, variance_floor, summary)
+        codes += _mixture_reasons(estimator, n_rows, reg_covar, summary)
         if one_hot_only:
             codes.append("one_hot_only")
     elif isinstance(estimator, FuzzyCMeans):
@@ -888,24 +886,19 @@ def _mixture_reasons(
     gm: GaussianMixture,
     n_rows: int | None,
     reg_covar: float | None,
-    floor: np.ndarray | None,
     summary: dict[str, Any],
 ) -> list[str]:
     k, d = gm.means_.shape
     cov_type = gm.covariance_type
     reg = float(reg_covar if reg_covar is not None else summary.get("reg_covar_used", gm.reg_covar))
     reg = max(reg, 1e-12)
-    effective = np.full(d, reg) if floor is None else np.maximum(np.asarray(floor, float), reg)
-    # In units where every feature's floor is `reg` (x * a), a collapsed direction shows
-    # as an eigenvalue near `reg`, whichever features it mixes.
-    a = np.sqrt(reg / effective)
     cov = np.asarray(gm.covariances_)
     if cov_type == "full":
-        smallest = min(float(np.linalg.eigvalsh(c * np.outer(a, a))[0]) for c in cov)
+        smallest = min(float(np.linalg.eigvalsh(c)[0]) for c in cov)
     elif cov_type == "tied":
-        smallest = float(np.linalg.eigvalsh(cov * np.outer(a, a))[0])
+        smallest = float(np.linalg.eigvalsh(cov)[0])
     elif cov_type == "diag":
-        smallest = float((cov * a**2).min())
+        smallest = float(cov.min())
     else:
         smallest = float(cov.min())
     codes = []
