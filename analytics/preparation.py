@@ -377,12 +377,17 @@ class Preparer:
                 self.numeric.remove(c)
                 self.warnings.append(f"'{c}' was left out: no value in it is a number.")
                 continue
-            integral = bool(np.all(np.mod(v.to_numpy(dtype="float64"), 1) == 0))
+            raw_v = v.to_numpy(dtype="float64")
+            integral = bool(np.all(np.mod(raw_v, 1) == 0))
+            # Whole-number columns have few distinct values: one hash count gives the
+            # number of values (flags), the mode and its neighbours (resolution).
+            counts = pd.Series(raw_v).value_counts(sort=False) if integral else None
+            n_values = len(counts) if counts is not None else 3  # numbers with decimals
             if c in candidates and (v >= 0).all():
                 before = _skewness(v)
                 after = _skewness(np.log1p(v))
                 if not auto or (
-                    before > AUTO_LOG_SKEW and abs(after) < abs(before) and v.nunique() > 2
+                    before > AUTO_LOG_SKEW and abs(after) < abs(before) and n_values > 2
                 ):
                     self.log_columns.append(c)
                     self.log_report[c] = {
@@ -410,11 +415,11 @@ class Preparer:
                 self.warnings.append(f"'{c}' was left out: it has the same value in every row.")
                 continue
             self.center[c], self.scale[c] = center, scale
-            if integral:
-                step = _step_at_mode(v.to_numpy(dtype="float64"))
+            if counts is not None:
+                step = _step_at_mode(counts, c in self.log_columns)
                 if step is not None:
                     self.resolution[c] = step / scale
-                if v.nunique() == 2:
+                if n_values == 2:
                     self.flags.append(c)
         if self.log_report:
             self.warnings.append(_log_sentence(self.log_report))
@@ -621,13 +626,17 @@ def _skewness(v: pd.Series | np.ndarray) -> float:
     return out if np.isfinite(out) else 0.0
 
 
-def _step_at_mode(a: np.ndarray) -> float | None:
-    """Gap between the most frequent value of ``a`` and the nearest other value (None
-    when ``a`` has one value): the resolution where a spike of equal values forms."""
-    values, counts = np.unique(a, return_counts=True)
-    if len(values) < 2:
+def _step_at_mode(counts: pd.Series, logged: bool) -> float | None:
+    """Gap between the most frequent value and the nearest other value (on the log1p
+    scale when ``logged``), from value counts; None for a single value. It is the
+    resolution where a spike of equal values forms."""
+    if len(counts) < 2:
         return None
-    i = int(counts.argmax())
+    order = np.argsort(counts.index.to_numpy(dtype="float64"), kind="stable")
+    values = counts.index.to_numpy(dtype="float64")[order]
+    if logged:
+        values = np.log1p(values)
+    i = int(counts.to_numpy()[order].argmax())  # the first of equal counts: the smallest value
     gaps = [values[i] - values[i - 1]] if i > 0 else []
     if i + 1 < len(values):
         gaps.append(values[i + 1] - values[i])

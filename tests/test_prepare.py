@@ -7,6 +7,8 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics import ColumnError, InputError, PrepOptions, prepare, profile_columns
 from analytics.preparation import AUTO_LOG_SKEW
@@ -488,3 +490,26 @@ def test_whole_number_columns_get_their_resolution_and_a_variance_floor():
     j = prep.numeric.index("rating")
     assert floor[j] == pytest.approx(prep.resolution["rating"] ** 2 / 12)
     assert floor[prep.numeric.index("balance")] == 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(0, 1e6, allow_nan=False), min_size=25, max_size=60),
+    st.integers(0, 3),
+)
+def test_automatic_log_follows_the_documented_rule(values, power):
+    x = pd.Series(values) ** (1 + power)  # powers make some columns strongly skewed
+    df = pd.DataFrame({"x": x, "y": np.arange(len(x)) % 7})
+    if x.nunique() < 2 or not np.isfinite(x).all():
+        return
+    _, prep = prepare(df, ["x", "y"], roles={"x": "numeric", "y": "numeric"})
+    if "x" not in prep.numeric:
+        return
+    top = float(x.abs().max())
+    before = (x / top).skew()
+    logged = np.log1p(x)
+    after = (logged / float(logged.abs().max())).skew()
+    want = before > AUTO_LOG_SKEW and abs(after) < abs(before) and x.nunique() > 2
+    assert ("x" in prep.log_columns) == want
+    if want:
+        assert prep.log_report["x"]["skew_before"] == pytest.approx(before)
