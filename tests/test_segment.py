@@ -671,3 +671,22 @@ def test_yes_no_flags_are_left_out_of_mixtures_but_kept_by_other_methods():
     assert "churned" not in gmm.preparer.numeric and "churned" in gmm.profile_preparer.numeric
     assert any("'churned'" in w and "two values" in w for w in gmm.warnings)
     assert "churned" in segment(df, "kmeans", 2).preparer.numeric
+
+
+def test_a_total_equal_to_its_part_in_a_segment_is_named_with_its_columns():
+    rng = np.random.default_rng(8)
+    n = 400
+    one_off = rng.gamma(2.0, 50.0, n)
+    instalments = np.where(rng.random(n) < 0.5, 0.0, rng.gamma(2.0, 40.0, n))
+    df = pd.DataFrame(
+        {
+            "one_off": one_off,
+            "instalments": instalments + 0.0,
+            "total": one_off + instalments,  # total = parts: exact where instalments = 0
+            "tenure": rng.normal(30, 8, n),
+        }
+    )
+    seg = segment(df, "gmm", 2, log_transform=False, n_init=2)
+    assert "covariance_at_floor" in seg.summary["degenerate"]
+    text = next(w for w in seg.warnings if "degenerate" in w)
+    assert "'one_off'" in text and "'total'" in text and "'tenure'" not in text

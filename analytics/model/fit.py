@@ -430,7 +430,12 @@ def segment(
         fit, reg_covar=summary.get("reg_covar_used"), one_hot_only=summary["one_hot_only"]
     )
     summary["degenerate"] = codes
-    fit_warnings.extend(degenerate_warnings(codes, method, k, X.shape[0], X.shape[1], model_params))
+    tied_up = (
+        collapsed_features(model, preparer.feature_names) if "covariance_at_floor" in codes else []
+    )
+    fit_warnings.extend(
+        degenerate_warnings(codes, method, k, X.shape[0], X.shape[1], model_params, tied_up)
+    )
     all_warnings = list(preparer.warnings) + fit_warnings
     scorer = SegmentModel.from_estimator(method, model, order, preparer, summary, all_warnings)
     progress(1.0, "Done")
@@ -914,10 +919,32 @@ def _mixture_reasons(
     return codes
 
 
+def collapsed_features(gm: Any, feature_names: Sequence[str]) -> list[str]:
+    """The features along a mixture's flattest direction when it mixes several of them
+    (e.g. a total and its parts, equal within some segment), else []."""
+    if not isinstance(gm, GaussianMixture) or gm.covariance_type not in ("full", "tied"):
+        return []
+    cov = np.asarray(gm.covariances_)
+    mats = cov if gm.covariance_type == "full" else cov[None]
+    eig = [np.linalg.eigh(c) for c in mats]
+    j = int(np.argmin([w[0] for w, _ in eig]))
+    v = np.abs(eig[j][1][:, 0])
+    top = np.argsort(-v, kind="stable")
+    chosen = [int(t) for t in top if v[t] >= 0.3]
+    return [str(feature_names[t]) for t in chosen] if len(chosen) >= 2 else []
+
+
 def degenerate_warnings(
-    codes: Sequence[str], method: str, k: int, n_rows: int, n_features: int, params: dict[str, Any]
+    codes: Sequence[str],
+    method: str,
+    k: int,
+    n_rows: int,
+    n_features: int,
+    params: dict[str, Any],
+    tied_up: Sequence[str] = (),
 ) -> list[str]:
-    """One plain sentence per degeneracy code, with what to do about it."""
+    """One plain sentence per degeneracy code, with what to do about it; ``tied_up``
+    names features that are an exact combination of each other within a segment."""
     out = []
     cov = params.get("covariance_type")
     simpler = {"full": "'diag' or 'tied'", "tied": "'diag'", "diag": "'spherical'"}.get(cov)
@@ -943,6 +970,13 @@ def degenerate_warnings(
                 fixes.append(f"a simpler covariance type ({simpler})")
             if code == "covariance_at_floor":
                 fixes.append("removing duplicated rows")
+                if tied_up:
+                    fixes.append(
+                        "leaving out one of "
+                        + ", ".join(f"'{c}'" for c in tied_up)
+                        + " (within a segment one is an exact combination of the others, "
+                        "such as a total and its parts)"
+                    )
             text += "Try " + ", or ".join(fixes) + "."
         out.append(text)
     return out
