@@ -15,10 +15,10 @@ The default is the same for every method and study (``segment``, ``sweep_k``,
   ``log1p(x)`` when that lowers the size of its skewness (money and counts are
   usually like this). Every such column is reported in :attr:`Preparer.log_report`
   (skewness before and after) and in one sentence of :attr:`Preparer.warnings`.
-- **Discrete columns**: :attr:`Preparer.resolution` holds, per whole-number column
-  (and per column where one value holds at least :data:`SPIKE_SHARE` of the rows, such
-  as frequencies in twelfths), the gap between its most frequent value and the nearest
-  other value, in prepared units. A Gaussian mixture gives such a column a variance floor of
+- **Discrete columns**: :attr:`Preparer.resolution` holds, per whole-number column,
+  the gap between its most frequent value and the nearest other value, in prepared
+  units. (Only whole numbers: identical rows of measured values, such as one customer
+  duplicated 150 times, are a data problem that the degenerate-fit check names.) A Gaussian mixture gives such a column a variance floor of
   ``resolution**2 / 12`` (the variance of a uniform over one step, as
   dequantisation does), so a spike of customers on one value ("bought once") cannot
   become a component of near-zero variance. :attr:`Preparer.flags` lists the 0/1
@@ -281,9 +281,8 @@ class Preparer:
     log_report : per log column, ``{"skew_before", "skew_after", "automatic"}``
         (skewness of the present values before and after log1p; automatic: chosen by
         the skewness rule rather than by name)
-    resolution : per whole-number numeric column (or one with a spike: a value held by
-        at least ``SPIKE_SHARE`` of rows), the step between its most frequent value and
-        the nearest other value, in prepared units (scaled, after the log);
+    resolution : per whole-number numeric column, the step between its most frequent
+        value and the nearest other value, in prepared units (scaled, after the log);
         mixtures floor that feature's variance at ``resolution**2 / 12``
     flags : numeric columns holding exactly two whole-number values (0/1 flags)
     center, scale : per numeric column, after the log step
@@ -383,9 +382,7 @@ class Preparer:
             integral = bool(np.all(np.mod(raw_v, 1) == 0))
             # Whole-number columns have few distinct values: one hash count gives the
             # number of values (flags), the mode and its neighbours (resolution).
-            counts = (
-                pd.Series(raw_v).value_counts(sort=False) if integral or _has_spike(raw_v) else None
-            )
+            counts = pd.Series(raw_v).value_counts(sort=False) if integral else None
             n_values = len(counts) if counts is not None else 3  # continuous numbers
             if c in candidates and (v >= 0).all():
                 before = _skewness(v)
@@ -628,17 +625,6 @@ def _skewness(v: pd.Series | np.ndarray) -> float:
     top = float(v.abs().max()) or 1.0
     out = float((v / top).skew())
     return out if np.isfinite(out) else 0.0
-
-
-#: A value held by at least this share of rows is a spike: the column is discrete there.
-SPIKE_SHARE = 0.05
-
-
-def _has_spike(a: np.ndarray) -> bool:
-    """Does one value hold at least :data:`SPIKE_SHARE` of the rows? Judged on the first
-    20,000 values (a continuous column has no repeated values to speak of)."""
-    head = a[:20_000]
-    return bool(pd.Series(head).value_counts(sort=False).max() >= SPIKE_SHARE * len(head))
 
 
 def _step_at_mode(counts: pd.Series, logged: bool) -> float | None:
