@@ -1,10 +1,30 @@
 """Column profiling (a role and a reason for every column) and feature preparation.
 
 Preparation turns the analyst's columns into a finite numeric matrix: numbers
-are parsed, imputed (median or mean), optionally log-transformed and scaled;
-categories are imputed (most frequent) and one-hot encoded. Every step is kept
-so centres can be reported back in the original units and new rows prepared the
-same way.
+are parsed, imputed (median or mean), log-transformed where strongly skewed, and
+scaled; categories are imputed (most frequent) and one-hot encoded. Every step is
+kept so centres can be reported back in the original units and new rows prepared
+the same way.
+
+The default is the same for every method and study (``segment``, ``sweep_k``,
+``anomaly_scores``, ``sample_synthetic``): ``log_transform=True``, automatic.
+
+- **Skewed columns**: a numeric column whose values are all non-negative, that has
+  at least three distinct values and whose skewness is above :data:`AUTO_LOG_SKEW`
+  (1.0, the usual line for "highly skewed", Bulmer 1979) is modelled as
+  ``log1p(x)`` when that lowers the size of its skewness (money and counts are
+  usually like this). Every such column is reported in :attr:`Preparer.log_report`
+  (skewness before and after) and in one sentence of :attr:`Preparer.warnings`.
+- **Discrete columns**: :attr:`Preparer.resolution` holds, per whole-number column,
+  the gap between its most frequent value and the nearest other value, in prepared
+  units. (Only whole numbers: identical rows of measured values, such as one customer
+  duplicated 150 times, are a data problem that the degenerate-fit check names.) A Gaussian mixture gives such a column a variance floor of
+  ``resolution**2 / 12`` (the variance of a uniform over one step, as
+  dequantisation does), so a spike of customers on one value ("bought once") cannot
+  become a component of near-zero variance. :attr:`Preparer.flags` lists the 0/1
+  flags (exactly two whole-number values); mixtures leave them out like categories
+  (see :func:`analytics.model.fit.prepare_for_method`), other methods use them as
+  numbers. Whole-number scores (1..5) stay ordinary numeric features.
 """
 
 from __future__ import annotations
@@ -34,6 +54,8 @@ ROLE_CODE = "category code"
 DEFAULT_FEATURE_ROLES = (ROLE_NUMERIC, ROLE_CATEGORICAL)
 #: Most distinct values a text column may have to be treated as a category.
 MAX_CATEGORIES = 30
+#: Skewness above which a non-negative numeric column is log-transformed automatically.
+AUTO_LOG_SKEW = 1.0
 #: Profiling looks at this many columns at most; wider files are capped (and the cap reported).
 MAX_PROFILED_COLUMNS = 2_000
 
@@ -240,13 +262,14 @@ class PrepOptions:
     """How features are prepared.
 
     scaling : "standard" (z-scores), "robust" (median / IQR) or "none".
-    log_transform : False, True (every skewed non-negative numeric column) or a
-        list of column names to transform with log1p.
+    log_transform : True (the default: every non-negative numeric column with
+        skewness above :data:`AUTO_LOG_SKEW` whose skewness log1p lowers), False
+        (none) or a list of column names to transform with log1p.
     impute : "median" or "mean" for numbers (categories always use the most frequent value).
     """
 
     scaling: Literal["standard", "robust", "none"] = "standard"
-    log_transform: bool | Sequence[str] = False
+    log_transform: bool | Sequence[str] = True
     impute: Literal["median", "mean"] = "median"
 
     def validate(self) -> None:
@@ -271,6 +294,13 @@ class Preparer:
     feature_names : names of the prepared matrix's columns (``col`` or ``col=value``)
     fill : imputation value per column; imputed : count of missing values filled per column
     log_columns : numeric columns transformed with log1p
+    log_report : per log column, ``{"skew_before", "skew_after", "automatic"}``
+        (skewness of the present values before and after log1p; automatic: chosen by
+        the skewness rule rather than by name)
+    resolution : per whole-number numeric column, the step between its most frequent
+        value and the nearest other value, in prepared units (scaled, after the log);
+        mixtures floor that feature's variance at ``resolution**2 / 12``
+    flags : numeric columns holding exactly two whole-number values (0/1 flags)
     center, scale : per numeric column, after the log step
     categories : observed labels per categorical column (one-hot order)
     warnings : plain sentences about what was done
@@ -284,6 +314,9 @@ class Preparer:
     fill: dict[str, Any] = field(default_factory=dict)
     imputed: dict[str, int] = field(default_factory=dict)
     log_columns: list[str] = field(default_factory=list)
+    log_report: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resolution: dict[str, float] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
     center: dict[str, float] = field(default_factory=dict)
     scale: dict[str, float] = field(default_factory=dict)
     categories: dict[str, list[str]] = field(default_factory=dict)
@@ -298,6 +331,7 @@ class Preparer:
         self.numeric, self.categorical, self.feature_names = [], [], []
         self.fill, self.imputed, self.center, self.scale, self.categories = {}, {}, {}, {}, {}
         self.log_columns, self.warnings = [], []
+        self.log_report, self.resolution, self.flags = {}, {}, []
         if roles is None:
             prof = profile_columns(df[self.columns]) if self.columns else None
             roles = dict(zip(prof["column"], prof["role"], strict=True)) if prof is not None else {}
@@ -360,13 +394,24 @@ class Preparer:
                 self.numeric.remove(c)
                 self.warnings.append(f"'{c}' was left out: no value in it is a number.")
                 continue
+            raw_v = v.to_numpy(dtype="float64")
+            integral = bool(np.all(np.mod(raw_v, 1) == 0))
+            # Whole-number columns have few distinct values: one hash count gives the
+            # number of values (flags), the mode and its neighbours (resolution).
+            counts = pd.Series(raw_v).value_counts(sort=False) if integral else None
+            n_values = len(counts) if counts is not None else 3  # continuous numbers
             if c in candidates and (v >= 0).all():
-                # Skewness is scale-free: dividing by max|v| keeps cubes of values near
-                # 1e308 from overflowing.
-                top = float(v.abs().max()) or 1.0
-                skew = float((v / top).skew()) if len(v) > 2 else 0.0
-                if not auto or skew > 1.0:
+                before = _skewness(v)
+                after = _skewness(np.log1p(v))
+                if not auto or (
+                    before > AUTO_LOG_SKEW and abs(after) < abs(before) and n_values > 2
+                ):
                     self.log_columns.append(c)
+                    self.log_report[c] = {
+                        "skew_before": before,
+                        "skew_after": after,
+                        "automatic": auto,
+                    }
             elif c in candidates and not auto:
                 self.warnings.append(f"'{c}' has negative values, so it was not log-transformed.")
             if c in self.log_columns:
@@ -387,12 +432,50 @@ class Preparer:
                 self.warnings.append(f"'{c}' was left out: it has the same value in every row.")
                 continue
             self.center[c], self.scale[c] = center, scale
+            if counts is not None:
+                step = _step_at_mode(counts, c in self.log_columns)
+                if step is not None:
+                    self.resolution[c] = step / scale
+                if n_values == 2 and integral:
+                    self.flags.append(c)
+        if self.log_report:
+            self.warnings.append(_log_sentence(self.log_report))
         for c, cnt in self.imputed.items():
             if cnt and c in self.numeric:
                 self.warnings.append(
                     f"'{c}': {cnt} missing value(s) filled with the {opts.impute} "
                     f"({self._fill_display(c)})."
                 )
+
+    def log_table(self) -> pd.DataFrame:
+        """One row per log-transformed column: ``column, skew_before, skew_after, reason``."""
+        rows = [
+            {
+                "column": c,
+                "skew_before": r["skew_before"],
+                "skew_after": r["skew_after"],
+                "reason": (
+                    f"skewness {r['skew_before']:.2f} is above {AUTO_LOG_SKEW:g}; "
+                    f"{r['skew_after']:.2f} after log1p"
+                    if r["automatic"]
+                    else "chosen by name"
+                ),
+            }
+            for c, r in self.log_report.items()
+        ]
+        return pd.DataFrame(rows, columns=["column", "skew_before", "skew_after", "reason"])
+
+    def variance_floor(self, reg_covar: float = 0.0) -> np.ndarray:
+        """Smallest variance a mixture may give each prepared feature, shape (n_features,).
+
+        ``max(reg_covar, resolution**2 / 12)`` for whole-number columns (the variance of
+        a uniform over one step), ``reg_covar`` for every other feature.
+        """
+        floor = np.full(len(self.feature_names), float(reg_covar))
+        for j, c in enumerate(self.numeric):
+            if c in self.resolution:
+                floor[j] = max(floor[j], self.resolution[c] ** 2 / 12.0)
+        return floor
 
     def _fill_display(self, c: str) -> str:
         v = self.fill[c]
@@ -493,21 +576,25 @@ class Preparer:
             j += len(cats)
         return pd.DataFrame(out, columns=self.numeric + self.categorical)
 
-    def numeric_only(self) -> Preparer:
-        """The same fitted preparation restricted to the numeric columns, which are the
-        leading ``len(numeric)`` columns of the prepared matrix."""
+    def numeric_only(self, drop: Sequence[str] = ()) -> Preparer:
+        """The same fitted preparation restricted to the numeric columns (which are the
+        leading ``len(numeric)`` columns of the prepared matrix), without ``drop``."""
+        keep = [c for c in self.numeric if c not in set(drop)]
         return replace(
             self,
-            columns=[c for c in self.columns if c in self.numeric],
-            numeric=list(self.numeric),
+            columns=[c for c in self.columns if c in keep],
+            numeric=keep,
             categorical=[],
-            feature_names=list(self.numeric),
-            fill={c: self.fill[c] for c in self.numeric},
-            imputed={c: self.imputed[c] for c in self.numeric if c in self.imputed},
+            feature_names=list(keep),
+            fill={c: self.fill[c] for c in keep},
+            imputed={c: self.imputed[c] for c in keep if c in self.imputed},
             categories={},
-            log_columns=list(self.log_columns),
-            center=dict(self.center),
-            scale=dict(self.scale),
+            log_columns=[c for c in self.log_columns if c in keep],
+            log_report={c: dict(r) for c, r in self.log_report.items() if c in keep},
+            resolution={c: v for c, v in self.resolution.items() if c in keep},
+            flags=[c for c in self.flags if c in keep],
+            center={c: self.center[c] for c in keep},
+            scale={c: self.scale[c] for c in keep},
             warnings=list(self.warnings),
         )
 
@@ -540,6 +627,51 @@ def _count_inf(s: pd.Series) -> int:
     if not pd.api.types.is_numeric_dtype(s):
         s = pd.to_numeric(s.astype("string").str.strip(), errors="coerce")
     return int(np.isinf(s.to_numpy(dtype="float64", na_value=np.nan)).sum())
+
+
+def _skewness(v: pd.Series | np.ndarray) -> float:
+    """Sample skewness (pandas' adjusted Fisher-Pearson), 0 for fewer than 3 values.
+
+    Computed on ``v / max|v|``: skewness is scale-free, and cubes of values near 1e308
+    would overflow.
+    """
+    v = pd.Series(np.asarray(v, dtype="float64"))
+    if len(v) < 3:
+        return 0.0
+    top = float(v.abs().max()) or 1.0
+    out = float((v / top).skew())
+    return out if np.isfinite(out) else 0.0
+
+
+def _step_at_mode(counts: pd.Series, logged: bool) -> float | None:
+    """Gap between the most frequent value and the nearest other value (on the log1p
+    scale when ``logged``), from value counts; None for a single value. It is the
+    resolution where a spike of equal values forms."""
+    if len(counts) < 2:
+        return None
+    order = np.argsort(counts.index.to_numpy(dtype="float64"), kind="stable")
+    values = counts.index.to_numpy(dtype="float64")[order]
+    if logged:
+        values = np.log1p(values)
+    i = int(counts.to_numpy()[order].argmax())  # the first of equal counts: the smallest value
+    gaps = [values[i] - values[i - 1]] if i > 0 else []
+    if i + 1 < len(values):
+        gaps.append(values[i + 1] - values[i])
+    return float(min(gaps))
+
+
+def _log_sentence(report: dict[str, dict[str, Any]]) -> str:
+    auto = [c for c, r in report.items() if r["automatic"]]
+    parts = ", ".join(
+        f"'{c}' (skewness {r['skew_before']:.1f}, {r['skew_after']:.1f} after)"
+        for c, r in report.items()
+    )
+    if auto:
+        return (
+            f"Modelled on a log scale (log1p) because strongly right-skewed (skewness above "
+            f"{AUTO_LOG_SKEW:g}): {parts}. Pass log_transform=False to keep the raw values."
+        )
+    return f"Modelled on a log scale (log1p), as asked: {parts}."
 
 
 def _stable_mean(v: pd.Series) -> float:

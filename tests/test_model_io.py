@@ -70,7 +70,8 @@ def _assert_same_scores(expected: pd.DataFrame, got: pd.DataFrame) -> None:
     assert got.dtypes.equals(expected.dtypes)
     assert got.index.equals(expected.index)
     assert np.array_equal(got["segment"].to_numpy(), expected["segment"].to_numpy())
-    prob = [c for c in expected.columns if str(c).startswith(("prob_segment", "segment_prob"))]
+    soft = ("prob_segment", "segment_prob", "membership_segment", "segment_membership", "distance_")
+    prob = [c for c in expected.columns if str(c).startswith(soft)]
     np.testing.assert_allclose(got[prob].to_numpy(), expected[prob].to_numpy(), rtol=0, atol=1e-10)
     pd.testing.assert_frame_equal(
         got.drop(columns=[*prob, "segment"]), expected.drop(columns=[*prob, "segment"])
@@ -147,9 +148,7 @@ def test_float32_fcm_matches_to_float32_precision(train, new) -> None:
     model = load_model(model_bytes(seg))
     expected, got = seg.predict(new), model.predict(new)
     assert np.array_equal(expected["segment"], got["segment"])
-    np.testing.assert_allclose(
-        got["segment_probability"], expected["segment_probability"], atol=1e-6
-    )
+    np.testing.assert_allclose(got["segment_membership"], expected["segment_membership"], atol=1e-6)
 
 
 @settings(max_examples=8, deadline=None)
@@ -242,6 +241,16 @@ def test_not_json_or_not_a_model_is_refused(fits) -> None:
         (lambda d: d["preparation"].update(feature_names=["age"]), ["feature_names"]),
         (lambda d: d["preparation"].update(evil="x"), ["unknown entries"]),
         (lambda d: d["model"]["covariances"][0][0].__setitem__(0, -5.0), ["positive definite"]),
+        (lambda d: d.update(segment_names=["a"]), ["'segment_names'"]),
+        (lambda d: d.update(segment_names={"5": "x"}), ["segments 1..4"]),
+        (lambda d: d.update(segment_names={"one": "x"}), ["segments 1..4"]),
+        (lambda d: d.update(segment_names={"1": ""}), ["name of segment 1"]),
+        (lambda d: d.update(segment_names={"1": 7}), ["name of segment 1"]),
+        (lambda d: d.update(segment_names={"1": "x" * 201}), ["1..200 characters"]),
+        (lambda d: d["preparation"].update(resolution={"nope": 1.0}), ["'resolution'"]),
+        (lambda d: d["preparation"].update(resolution={"age": -1.0}), ["positive"]),
+        (lambda d: d["preparation"].update(flags=["nope"]), ["'flags'"]),
+        (lambda d: d["preparation"].update(log_report={"nope": {}}), ["'log_report'"]),
     ],
 )
 def test_malformed_models_are_refused_in_plain_words(fits, edit, words) -> None:
@@ -300,3 +309,46 @@ def test_align_categories_matches_codes_written_as_floats() -> None:
     assert fixed["code"].tolist()[0] == "1" and unseen == {"code": 1}
     untouched, none = align_categories(df, model)
     assert untouched is df and none == {}
+
+
+# ---------------------------------------------------------------------- segment names
+
+
+@pytest.mark.parametrize("case", [0, 1, 2], ids=["kmeans", "fcm", "gmm"])
+def test_segment_names_are_kept_in_the_model_file(case, fits, new, tmp_path) -> None:
+    seg = fits[case]
+    seg.names = {1: "Big spenders", 3: "Bargain hunters"}
+    try:
+        assert seg.segment_names == {1: "Big spenders", 2: "Segment 2",
+                                     3: "Bargain hunters", 4: "Segment 4"}  # fmt: skip
+        seg.save(tmp_path / "named.json")
+        model = load_model(tmp_path / "named.json")
+        assert model.names == {1: "Big spenders", 3: "Bargain hunters"}
+        assert json.loads((tmp_path / "named.json").read_text())["segment_names"] == {
+            "1": "Big spenders", "3": "Bargain hunters"}  # fmt: skip
+        got, expected = model.predict(new), seg.predict(new)
+        pd.testing.assert_series_equal(got["segment_name"], expected["segment_name"])
+        want = got["segment"].map(seg.segment_names)
+        assert (got["segment_name"] == want).all()
+    finally:
+        seg.names = {}
+
+
+def test_files_without_the_new_entries_still_open(fits, new) -> None:
+    doc = _doc(fits[2])
+    doc.pop("segment_names")
+    for key in ("resolution", "flags", "log_report"):
+        doc["preparation"].pop(key)
+    model = load_model(json.dumps(doc).encode())
+    assert model.names == {} and model.preparer.resolution == {}
+    assert (
+        model.predict(new)["segment_name"] == "Segment " + model.predict(new)["segment"].astype(str)
+    ).all()
+
+
+def test_preparation_report_round_trips(fits) -> None:
+    seg = fits[0]
+    model = load_model(model_bytes(seg))
+    assert model.preparer.log_report == seg.preparer.log_report
+    assert model.preparer.resolution == seg.preparer.resolution
+    assert model.preparer.flags == seg.preparer.flags

@@ -103,3 +103,16 @@ def test_first_load_on_the_sample_fits_without_a_click() -> None:
     at = open_page("views/segments.py", "Segments")
     assert at.session_state[SEGMENTATION] is not None
     assert len(at.get("plotly_chart")) >= 1
+
+
+def test_kmeans_targeting_is_by_margin_and_says_so(at: AppTest) -> None:
+    fit(at, "kmeans", 3)
+    seg = at.session_state[SEGMENTATION].seg
+    slider = at.slider(key="w_seg_min_p")
+    assert slider.label == "Minimum margin"
+    assert "closer" in slider.help
+    assert any("no probabilities" in c.value for c in at.caption)
+    slider.set_value(0.5)
+    at.run()
+    assert not at.exception
+    assert metric(at, "Customers who qualify") == f"{int(target_mask(seg, 1, 0.5).sum()):,}"

@@ -7,8 +7,11 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from analytics import ColumnError, InputError, PrepOptions, prepare, profile_columns
+from analytics.preparation import AUTO_LOG_SKEW
 
 
 def _customers(n: int = 60, seed: int = 0) -> pd.DataFrame:
@@ -122,8 +125,11 @@ def test_prepare_default_columns_standard_scaling_matches_hand_computation():
     ]
     assert X.shape == (len(df), 7)
     assert np.isfinite(X).all()
+    # income is log-normal: strongly right-skewed, so the default logs it (and only it)
     income = df["income"].to_numpy()
-    np.testing.assert_allclose(X[:, 0], (income - income.mean()) / income.std(), rtol=1e-10)
+    assert prep.log_columns == ["income"]
+    logged = np.log1p(income)
+    np.testing.assert_allclose(X[:, 0], (logged - logged.mean()) / logged.std(), rtol=1e-10)
     one_hot = pd.get_dummies(df["region"]).to_numpy(dtype=float)
     np.testing.assert_array_equal(X[:, 4:], one_hot)
     # numbers written as text: unparsed values are imputed with the median of the rest
@@ -193,7 +199,7 @@ def test_robust_scaling_uses_median_and_iqr():
 
 def test_no_scaling_keeps_values():
     df = pd.DataFrame({"x": [1.0, 2.0, 4.0, 8.0], "y": [0.5, -1.0, 3.0, 2.0]})
-    X, _ = prepare(df, options=PrepOptions(scaling="none"))
+    X, _ = prepare(df, options=PrepOptions(scaling="none", log_transform=False))
     np.testing.assert_array_equal(X, df.to_numpy())
 
 
@@ -239,7 +245,7 @@ def test_unseen_category_gets_all_zero_one_hot():
 @pytest.mark.filterwarnings("error")
 def test_missing_values_in_new_rows_use_training_fill():
     df = pd.DataFrame({"x": [1.0, 2.0, 3.0, 10.0], "c": ["a", "b", "b", "b"]})
-    _, prep = prepare(df)
+    _, prep = prepare(df, options=PrepOptions(log_transform=False))
     Z = prep.transform(pd.DataFrame({"x": [np.nan, "oops"], "c": [None, "a"]}))
     expected_x = (2.5 - df["x"].mean()) / df["x"].std(ddof=0)
     np.testing.assert_allclose(Z[:, 0], expected_x)
@@ -402,3 +408,108 @@ def test_fit_twice_gives_the_same_state_and_warnings():
     second = prep.fit(df).to_dict()
     assert first == second
     assert len(second["warnings"]) == len(set(second["warnings"])) >= 1
+
+
+# ------------------------------------------------------ automatic log, resolution, flags
+
+
+def _skewed_customers(n: int = 500, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
+        {
+            "spend": rng.lognormal(5, 1, n).round(2),  # money: strongly right-skewed
+            "orders": rng.negative_binomial(1, 0.2, n),  # counts: skewed, spike at 0
+            "age": rng.normal(45, 12, n).round(),  # symmetric whole numbers
+            "balance": rng.normal(0, 1, n) ** 3,  # skewed both ways, has negatives
+            "rating": rng.integers(1, 6, n),  # a 1..5 score
+            "churned": (rng.random(n) < 0.1).astype(int),  # a 0/1 flag, skewness ~2.7
+        }
+    )
+
+
+def test_strongly_skewed_non_negative_columns_are_logged_by_default_and_reported():
+    df = _skewed_customers()
+    X, prep = prepare(df, list(df.columns), roles={c: "numeric" for c in df.columns})
+    assert prep.options.log_transform is True  # the one default
+    # a flag and negative values are never logged; a symmetric score is not skewed
+    assert prep.log_columns == ["spend", "orders"]
+    assert df["churned"].skew() > 1.0 and df["balance"].skew() > 1.0
+    for c in prep.log_columns:
+        report = prep.log_report[c]
+        assert report["automatic"] is True
+        assert report["skew_before"] == pytest.approx(df[c].skew(), rel=1e-9)
+        assert report["skew_before"] > AUTO_LOG_SKEW
+        assert report["skew_after"] == pytest.approx(np.log1p(df[c]).skew(), rel=1e-9)
+        assert abs(report["skew_after"]) < report["skew_before"]
+        logged = np.log1p(df[c].to_numpy())
+        j = prep.numeric.index(c)
+        np.testing.assert_allclose(X[:, j], (logged - logged.mean()) / logged.std(), rtol=1e-10)
+    sentence = next(w for w in prep.warnings if "log scale" in w)
+    for c in ("spend", "orders"):
+        r = prep.log_report[c]
+        assert f"'{c}' (skewness {r['skew_before']:.1f}, {r['skew_after']:.1f} after)" in sentence
+    table = prep.log_table()
+    assert table["column"].tolist() == ["spend", "orders"]
+    assert table["reason"].str.contains("above 1").all()
+    # the raw values are one option away
+    _, raw = prepare(df, options=PrepOptions(log_transform=False))
+    assert raw.log_columns == [] and raw.log_report == {}
+
+
+def test_every_entry_point_shares_the_preparation_default():
+    from analytics import anomaly_scores, sample_synthetic, segment, sweep_k  # noqa: F401
+    from analytics.studies.anomaly import fit_anomaly_model
+    from analytics.studies.synthetic import fit_synthesizer
+
+    df = _skewed_customers(300)[["spend", "orders", "age"]]
+    expected = prepare(df)[1].log_columns
+    assert expected == ["spend", "orders"]
+    fast = {"n_init": 1}
+    assert segment(df, "kmeans", 2).preparer.log_columns == expected
+    assert segment(df, "gmm", 2, **fast).preparer.log_columns == expected
+    assert fit_anomaly_model(df, 2, **fast).segmentation.preparer.log_columns == expected
+    assert fit_synthesizer(df, 2, **fast).segmentation.preparer.log_columns == expected
+    sentence = next(w for w in prepare(df)[1].warnings if "log scale" in w)
+    assert sentence in sweep_k(df, [2, 3], "kmeans").notes
+
+
+def test_whole_number_columns_get_their_resolution_and_a_variance_floor():
+    df = _skewed_customers()
+    X, prep = prepare(df, list(df.columns), roles={c: "numeric" for c in df.columns})
+    # rating 1..5, not logged: one step of 1 in prepared units is 1 / sd
+    assert prep.resolution["rating"] == pytest.approx(1 / df["rating"].std(ddof=0))
+    # orders is logged: its mode is 0, the next value 1, so the step is log(2) / sd(log1p)
+    mode = df["orders"].mode()[0]
+    assert mode == 0
+    assert prep.resolution["orders"] == pytest.approx(
+        np.log1p(1) / np.log1p(df["orders"]).std(ddof=0)
+    )
+    assert "balance" not in prep.resolution  # not whole numbers: continuous
+    assert prep.flags == ["churned"]
+    floor = prep.variance_floor(1e-6)
+    j = prep.numeric.index("rating")
+    assert floor[j] == pytest.approx(prep.resolution["rating"] ** 2 / 12)
+    assert floor[prep.numeric.index("balance")] == 1e-6
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.floats(0, 1e6, allow_nan=False), min_size=25, max_size=60),
+    st.integers(0, 3),
+)
+def test_automatic_log_follows_the_documented_rule(values, power):
+    x = pd.Series(values) ** (1 + power)  # powers make some columns strongly skewed
+    df = pd.DataFrame({"x": x, "y": np.arange(len(x)) % 7})
+    if x.nunique() < 2 or not np.isfinite(x).all():
+        return
+    _, prep = prepare(df, ["x", "y"], roles={"x": "numeric", "y": "numeric"})
+    if "x" not in prep.numeric:
+        return
+    top = float(x.abs().max())
+    before = (x / top).skew()
+    logged = np.log1p(x)
+    after = (logged / float(logged.abs().max())).skew()
+    want = before > AUTO_LOG_SKEW and abs(after) < abs(before) and x.nunique() > 2
+    assert ("x" in prep.log_columns) == want
+    if want:
+        assert prep.log_report["x"]["skew_before"] == pytest.approx(before)

@@ -12,6 +12,7 @@ from sklearn.decomposition import PCA
 from analytics import InputError, segment
 from analytics.studies.profiles import (
     ambiguous_rows,
+    assignment_strength,
     centres_and_profiles,
     describe_segment,
     effect_sizes,
@@ -19,6 +20,7 @@ from analytics.studies.profiles import (
     feature_profile,
     projection_2d,
     segment_profiles,
+    strength_name,
     target_mask,
     target_rows,
     top_effects,
@@ -282,3 +284,55 @@ def test_top_effects_ranks_numbers_and_categories_separately(gmm):
     assert set(top["feature"][:2]) == set(
         mine.loc[mine["effect"].abs().nlargest(2).index, "feature"]
     )
+
+
+# ------------------------------------------------------------ targeting per method's quantity
+
+
+def test_kmeans_targeting_uses_the_margin_to_the_next_centre(df):
+    seg = segment(df, "kmeans", 3, columns=["income", "score", "age"])
+    d = seg.distances
+    # hand-computed: 1 - (nearest distance) / (second nearest distance)
+    srt = np.sort(d, axis=1)
+    margin = 1.0 - srt[:, 0] / srt[:, 1]
+    np.testing.assert_allclose(assignment_strength(seg), margin)
+    assert strength_name(seg) == "margin"
+    for p in (0.0, 0.3, 0.7):
+        want = (seg.labels == 1) & (margin >= p)
+        np.testing.assert_array_equal(target_mask(seg, 1, p), want)
+        got = target_rows(seg, 1, p)
+        pd.testing.assert_frame_equal(got, seg.table()[want])
+        assert not any(c.startswith("prob_") for c in got.columns)
+    np.testing.assert_array_equal(ambiguous_rows(seg, 0.2), margin <= 0.2)
+    # a one-hot matrix has no near ties; the margin finds the rows near a border
+    assert not ambiguous_rows(seg.proba).any()
+    assert ambiguous_rows(seg, 0.2).any()
+
+
+def test_fcm_targeting_uses_memberships(df):
+    seg = segment(df, "fcm", 3, columns=["income", "score", "age"])
+    own = seg.memberships[np.arange(len(seg.labels)), seg.labels - 1]
+    assert strength_name(seg) == "membership" and seg.probabilities is None
+    np.testing.assert_array_equal(target_mask(seg, 2, 0.6), (seg.labels == 2) & (own >= 0.6))
+    got = target_rows(seg, 2, 0.6)
+    assert "segment_membership" in got.columns and "membership_segment_1" in got.columns
+    with pytest.raises(InputError, match="minimum membership"):
+        target_mask(seg, 1, 2.0)
+
+
+def test_segment_names_flow_into_tables_and_targets(gmm):
+    gmm.names = {2: "Big spenders"}
+    try:
+        assert gmm.segment_names == {1: "Segment 1", 2: "Big spenders"}
+        t = gmm.table()
+        assert (t.loc[gmm.labels == 2, "segment_name"] == "Big spenders").all()
+        assert (t.loc[gmm.labels == 1, "segment_name"] == "Segment 1").all()
+        assert (target_rows(gmm, 2, 0.0)["segment_name"] == "Big spenders").all()
+        other = gmm.table(names={1: "Loyal"})
+        assert (other.loc[gmm.labels == 1, "segment_name"] == "Loyal").all()
+        with pytest.raises(InputError, match="segments 1..2"):
+            gmm.names = {3: "Nobody"}
+        with pytest.raises(InputError, match="name of segment 1"):
+            gmm.table(names={1: "  "})
+    finally:
+        gmm.names = {}

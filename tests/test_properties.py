@@ -66,12 +66,19 @@ def _check_segmentation(df: pd.DataFrame, s, k: int) -> None:
     sizes = np.bincount(s.labels, minlength=k + 1)[1:]
     assert (np.diff(sizes) <= 0).all(), sizes  # segment 1 is the largest
     assert list(s.centers.index) == list(range(1, k + 1))
-    # table(): the input untouched, plus k + 2 columns
+    # table(): the input untouched, plus segment, segment_name, the top soft value
+    # (GMM probability, FCM membership; none for k-means) and k per-segment columns
     t = s.table()
-    assert t.shape == (n, df.shape[1] + k + 2)
+    assert t.shape == (n, df.shape[1] + k + 2 + (s.method != "kmeans"))
     pd.testing.assert_frame_equal(t.iloc[:, : df.shape[1]], df)
     names = s.output_names(df.columns)
     np.testing.assert_array_equal(t[names["segment"]].to_numpy(), s.labels)
+    soft = t[names["soft"]].to_numpy()
+    if s.method == "kmeans":  # distances: the segment is the nearest centre
+        assert (soft >= 0).all()
+        np.testing.assert_allclose(soft.min(axis=1), soft[np.arange(n), s.labels - 1])
+    else:
+        np.testing.assert_allclose(soft, s.proba)
     # predict on the training rows gives exactly the table
     pd.testing.assert_frame_equal(s.predict(df), t)
 

@@ -11,16 +11,22 @@ import pytest
 from scipy.special import logsumexp
 from scipy.stats import multivariate_normal
 from sklearn.cluster import KMeans
-from sklearn.datasets import load_breast_cancer, load_iris, make_blobs
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, make_blobs
 from sklearn.metrics import adjusted_rand_score
 from sklearn.mixture import GaussianMixture
 
 from analytics import InputError, segment
-from analytics.model.fit import COVARIANCE_TYPES, METHODS
+from analytics.model.fit import (
+    COLLAPSED_MPC,
+    COVARIANCE_TYPES,
+    METHODS,
+    degenerate_reasons,
+    suggested_fuzzifier,
+)
 
 # `analytics.model.fit` the attribute is the function; the module is needed for monkeypatching.
 seg_mod = importlib.import_module("analytics.model.fit")
-from analytics.model.gaussian import SingularCovarianceError  # noqa: E402
+from analytics.model.gaussian import SingularCovarianceError, n_parameters  # noqa: E402
 
 
 def _blob_frame(
@@ -134,12 +140,12 @@ def test_gmm_subsample_strategy_runs_and_reports():
         ("iris", "kmeans", {}, 0.57),
         ("iris", "fcm", {}, 0.58),
         # breast cancer: kmeans 0.654 (0.718 with log), fcm 0.683 (0.725 with log),
-        # gmm full 0.774, gmm diag 0.678
-        ("breast_cancer", "kmeans", {}, 0.61),
-        ("breast_cancer", "kmeans", {"log_transform": True}, 0.67),
-        ("breast_cancer", "fcm", {}, 0.64),
-        ("breast_cancer", "fcm", {"log_transform": True}, 0.68),
-        ("breast_cancer", "gmm", {"covariance_type": "full"}, 0.72),
+        # gmm full 0.774 (raw values), gmm diag 0.678; log1p is the default now
+        ("breast_cancer", "kmeans", {"log_transform": False}, 0.61),
+        ("breast_cancer", "kmeans", {}, 0.67),
+        ("breast_cancer", "fcm", {"log_transform": False}, 0.64),
+        ("breast_cancer", "fcm", {}, 0.68),
+        ("breast_cancer", "gmm", {"covariance_type": "full", "log_transform": False}, 0.72),
         ("breast_cancer", "gmm", {"covariance_type": "diag"}, 0.63),
     ],
 )
@@ -212,23 +218,43 @@ def test_table_keeps_input_and_adds_columns(method):
     t = s.table()
     pd.testing.assert_frame_equal(df, before)  # input untouched
     pd.testing.assert_frame_equal(t[df.columns], before)  # every row, column and value intact
-    added = ["segment", "segment_probability", "prob_segment_1", "prob_segment_2", "prob_segment_3"]
-    assert list(t.columns) == list(df.columns) + added
+    top, prefix = {
+        "gmm": (["segment_probability"], "prob_segment_"),
+        "fcm": (["segment_membership"], "membership_segment_"),
+        "kmeans": ([], "distance_segment_"),
+    }[method]
+    soft = [f"{prefix}{j}" for j in (1, 2, 3)]
+    assert list(t.columns) == list(df.columns) + ["segment", "segment_name"] + top + soft
     np.testing.assert_array_equal(t["segment"], s.labels)
-    np.testing.assert_allclose(t[added[2:]].to_numpy(), s.proba)
-    np.testing.assert_allclose(t["segment_probability"], s.proba.max(axis=1))
-    np.testing.assert_allclose(t[added[2:]].sum(axis=1), 1.0)
+    assert (t["segment_name"] == "Segment " + t["segment"].astype(str)).all()
+    assert not any(c.startswith("prob_") for c in t.columns) or method == "gmm"
+    if method == "kmeans":
+        # Distances to each centre in prepared units, recomputed by hand; the nearest
+        # centre is the segment.
+        d = np.sqrt(((s.X[:, None, :] - s.model.params["centers"][None]) ** 2).sum(axis=2))
+        np.testing.assert_allclose(t[soft].to_numpy(), d, atol=1e-9)
+        np.testing.assert_array_equal(t[soft].to_numpy().argmin(axis=1) + 1, s.labels)
+        assert s.probabilities is None and s.memberships is None
+    else:
+        np.testing.assert_allclose(t[soft].to_numpy(), s.proba)
+        np.testing.assert_allclose(t[top[0]], s.proba.max(axis=1))
+        np.testing.assert_allclose(t[soft].sum(axis=1), 1.0)
+        quantity = s.probabilities if method == "gmm" else s.memberships
+        np.testing.assert_array_equal(quantity, s.proba)
+        assert s.distances is None
 
 
 def test_table_handles_existing_segment_columns():
     df, _ = _blob_frame(n=60, seed=10)
     df["segment"] = "old"
     df["prob_segment_1"] = -1.0
+    df["distance_segment_1"] = -1.0
     s = segment(df, "kmeans", 2, columns=["spend", "visits"])
     t = s.table()
     assert (t["segment"] == "old").all()
-    assert (t["prob_segment_1"] == -1.0).all()
-    assert "segment_model" in t.columns and "prob_segment_1_model" in t.columns
+    assert (t["distance_segment_1"] == -1.0).all()
+    assert "segment_model" in t.columns and "distance_segment_1_model" in t.columns
+    assert "prob_segment_1_model" not in t.columns  # k-means writes no probabilities
     np.testing.assert_array_equal(t["segment_model"], s.labels)
     assert len(set(t.columns)) == len(t.columns)
 
@@ -534,3 +560,134 @@ def test_n_jobs_is_a_setting_and_does_not_change_the_result():
     np.testing.assert_allclose(one.proba, two.proba, atol=1e-10)
     with pytest.raises(InputError, match="n_jobs"):
         segment(df.head(100), "gmm", 3, n_jobs=0)
+
+
+# ---------------------------------------------------------------- degenerate fits
+
+
+def _point_mass_table(seed: int = 0) -> pd.DataFrame:
+    """400 rows: two Gaussian groups of 125 and the same customer 150 times."""
+    rng = np.random.default_rng(seed)
+    X = np.vstack(
+        [rng.normal(0, 1, (125, 2)), rng.normal(5, 1, (125, 2)), np.tile([[10.0, -3.0]], (150, 1))]
+    )
+    return pd.DataFrame(X, columns=["spend", "visits"])
+
+
+def test_a_point_mass_cluster_is_named_degenerate():
+    seg = segment(_point_mass_table(), "gmm", 3)
+    assert seg.summary["degenerate"] == ["covariance_at_floor"] == degenerate_reasons(seg)
+    assert seg.degenerate == ["covariance_at_floor"]
+    text = next(w for w in seg.warnings if "degenerate" in w)
+    assert "regularisation floor" in text and "fewer segments" in text and "'diag'" in text
+    # the component on the 150 identical rows has eigenvalues at reg_covar
+    j = int(np.argmax(seg.sizes == 150))
+    eig = np.linalg.eigvalsh(seg.model.params["covariances"][j])
+    assert eig.min() <= 10 * seg.summary["reg_covar_used"]
+    # a sound fit of the same kind says nothing
+    blobs, _ = _blob_frame(n=300, seed=1)
+    sound = segment(blobs, "gmm", 3, columns=["spend", "visits"])
+    assert sound.summary["degenerate"] == [] and not any("degenerate" in w for w in sound.warnings)
+
+
+def test_more_parameters_than_rows_and_small_components_are_named():
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame(rng.normal(size=(40, 10)), columns=[f"x{j}" for j in range(10)])
+    seg = segment(df, "gmm", 2, covariance_type="full", n_init=1)
+    # full, k = 2, d = 10: 2 * 10 + 2 * 55 + 1 = 131 parameters for 40 rows
+    assert n_parameters(2, 10, "full") == 131
+    assert {"more_parameters_than_rows", "component_smaller_than_parameters"} <= set(
+        seg.summary["degenerate"]
+    )
+    spherical = segment(df, "gmm", 1, covariance_type="spherical")  # 10 + 1 parameters
+    assert spherical.summary["degenerate"] == []
+
+
+def test_a_mixture_on_categories_only_is_named_degenerate():
+    rng = np.random.default_rng(6)
+    df = pd.DataFrame(
+        {"region": rng.choice(["n", "s", "e"], 200), "plan": rng.choice(["a", "b"], 200)}
+    )
+    seg = segment(df, "gmm", 2, covariance_type="diag")
+    assert "one_hot_only" in seg.summary["degenerate"]
+    assert any("only category" in w for w in seg.warnings)
+
+
+def test_collapsed_fcm_memberships_are_named_and_a_fuzzifier_suggested():
+    digits = load_digits(as_frame=True).data
+    seg = segment(digits, "fcm", 10, n_init=1)
+    assert "fcm_collapsed" in seg.summary["degenerate"]
+    pc = seg.summary["partition_coefficient"]
+    assert (10 * pc - 1) / 9 < COLLAPSED_MPC  # PC close to 1/k
+    m = suggested_fuzzifier(len(digits), seg.X.shape[1])
+    # Schwämmle & Jensen (2010), evaluated by hand for N = 1797, D = 61
+    n, d = 1797.0, 61.0
+    by_hand = (
+        1 + (1418 / n + 22.05) / d**2 + (12.33 / n + 0.243) * d ** (-0.0406 * np.log(n) - 0.1134)
+    )
+    assert m == pytest.approx(by_hand) and 1.0 < m < 1.2
+    text = next(w for w in seg.warnings if "collapsed" in w)
+    assert f"about {m:.2f}" in text and "smaller fuzzifier" in text
+    better = segment(digits, "fcm", 10, n_init=1, m=round(m, 2))
+    assert "fcm_collapsed" not in better.summary["degenerate"]
+    assert adjusted_rand_score(load_digits().target, better.labels) > 0.4
+
+
+# ------------------------------------------------------- discrete columns in mixtures
+
+
+def _spiky_counts(n: int = 600, seed: int = 7) -> pd.DataFrame:
+    """A purchase count with 45% of customers at exactly 1 ("bought once")."""
+    rng = np.random.default_rng(seed)
+    once = rng.random(n) < 0.45
+    orders = np.where(once, 1, rng.integers(2, 15, n))
+    spend = 50 * orders + rng.normal(0, 20, n)
+    return pd.DataFrame({"orders": orders, "spend": spend, "tenure": rng.normal(30, 8, n)})
+
+
+def test_whole_number_columns_get_a_variance_floor_in_mixtures():
+    df = _spiky_counts()
+    seg = segment(df, "gmm", 4, log_transform=False)
+    floor = seg.preparer.variance_floor(seg.summary["reg_covar_used"])
+    j = seg.preparer.numeric.index("orders")
+    step = 1 / df["orders"].std(ddof=0)
+    assert floor[j] == pytest.approx(step**2 / 12)  # a uniform over one step
+    var = seg.model.component_sd() ** 2  # (k, p) in prepared units
+    assert (var[:, j] >= floor[j] * (1 - 1e-6)).all()
+    assert "covariance_at_floor" not in seg.summary["degenerate"]
+    assert "variance floor" in seg.summary["strategy"]
+    # the reported log-likelihood is the mixture's own (parameters mapped back exactly)
+    assert seg.log_density().sum() == pytest.approx(seg.summary["log_likelihood"], rel=1e-9)
+    assert (seg.predict(df)["segment"].to_numpy() == seg.labels).all()
+    # without the floor, plain EM puts a component of near-zero spread on the spike
+    plain = GaussianMixture(4, reg_covar=1e-6, n_init=4, random_state=0).fit(seg.X)
+    assert np.linalg.eigvalsh(plain.covariances_).min() < 1e-4
+
+
+def test_yes_no_flags_are_left_out_of_mixtures_but_kept_by_other_methods():
+    df = _spiky_counts()
+    df["churned"] = (df["tenure"] < 25).astype(int)
+    gmm = segment(df, "gmm", 2, n_init=1)
+    assert "churned" not in gmm.preparer.numeric and "churned" in gmm.profile_preparer.numeric
+    assert any("'churned'" in w and "two values" in w for w in gmm.warnings)
+    assert "churned" in segment(df, "kmeans", 2).preparer.numeric
+
+
+def test_a_total_equal_to_its_part_in_a_segment_is_named_with_its_columns():
+    rng = np.random.default_rng(8)
+    n = 400
+    one_off = rng.gamma(2.0, 50.0, n)
+    # whole amounts, half of them 0 (a resolution floor keeps that spike from collapsing)
+    instalments = np.where(rng.random(n) < 0.5, 0.0, rng.gamma(2.0, 40.0, n).round())
+    df = pd.DataFrame(
+        {
+            "one_off": one_off,
+            "instalments": instalments + 0.0,
+            "total": one_off + instalments,  # total = parts: exact where instalments = 0
+            "tenure": rng.normal(30, 8, n),
+        }
+    )
+    seg = segment(df, "gmm", 2, log_transform=False, n_init=2)
+    assert "covariance_at_floor" in seg.summary["degenerate"]
+    text = next(w for w in seg.warnings if "degenerate" in w)
+    assert "'one_off'" in text and "'total'" in text and "'tenure'" not in text

@@ -18,6 +18,8 @@ from analytics.studies.mixture import best_k_by_bic
 from analytics.studies.synthetic import (
     MAX_ROWS,
     _draw,
+    cramers_v,
+    eta_squared,
     fidelity_report,
     fit_synthesizer,
     privacy_report,
@@ -266,3 +268,72 @@ def test_charts(real, synth):
     line = rep["summary"].set_index("measure").at["near-copy line", "value"]
     dh = distance_histogram(rep["distances"], line=line)
     assert len(dh.data) == 2
+
+
+# ------------------------------------------------ categories drawn per mixture component
+
+
+def _channel_table(n: int = 900, seed: int = 0) -> pd.DataFrame:
+    """A channel that explains ~90% of the age variance, and a flag tied to it."""
+    rng = np.random.default_rng(seed)
+    channel = rng.choice(["store", "web", "phone"], n, p=[0.4, 0.35, 0.25])
+    mean_age = pd.Series(channel).map({"store": 65.0, "web": 25.0, "phone": 45.0}).to_numpy()
+    vip = (rng.random(n) < np.where(channel == "web", 0.7, 0.1)).astype("int64")
+    channel = pd.Series(channel, dtype=object)
+    channel[rng.random(n) < 0.05] = None  # missing values, more or less per channel
+    return pd.DataFrame(
+        {
+            "channel": channel,
+            "age": (mean_age + rng.normal(0, 4, n)).round(),
+            "spend": rng.lognormal(4, 0.5, n).round(2),
+            "vip": vip,
+        }
+    )
+
+
+def test_eta_squared_and_cramers_v_known_answers():
+    g = pd.Series(["a", "a", "b", "b"])
+    x = pd.Series([1.0, 3.0, 5.0, 7.0])
+    # group means 2 and 6, grand mean 4: between 4 * 4 = 16, total 9 + 1 + 1 + 9 = 20
+    assert eta_squared(g, x) == pytest.approx(16 / 20)
+    assert eta_squared(g, pd.Series([1.0, 5.0, 1.0, 5.0])) == pytest.approx(0.0)
+    same = pd.Series(["x", "y"] * 50)
+    assert cramers_v(same, same.map({"x": "p", "y": "q"})) == pytest.approx(1.0)
+    independent = pd.Series(["u", "u", "v", "v"] * 25)
+    assert cramers_v(same, independent) == pytest.approx(0.0)
+
+
+def test_synthetic_rows_keep_the_link_between_a_category_and_a_number():
+    real = _channel_table()
+    synth = sample_synthetic(real, 3000, random_state=1)
+    assoc = fidelity_report(real, synth)["association"]
+    row = assoc[(assoc["column_a"] == "channel") & (assoc["column_b"] == "age")].iloc[0]
+    assert row["measure"] == "eta squared"
+    assert row["real"] == pytest.approx(eta_squared(real["channel"], real["age"]))
+    assert row["real"] > 0.85
+    # drawn independently of the numbers (the old way) this was ~0; per component it is kept
+    assert row["synthetic"] > 0.7, row
+    vip = assoc[(assoc["column_a"] == "channel") & (assoc["column_b"] == "vip")].iloc[0]
+    assert vip["synthetic"] > 0.5 * vip["real"] > 0.1
+    # shares and missing values of the category are reproduced
+    real_shares = real["channel"].value_counts(normalize=True, dropna=False)
+    syn_shares = synth["channel"].value_counts(normalize=True, dropna=False)
+    for label, share in real_shares.items():
+        assert syn_shares.get(label, 0.0) == pytest.approx(share, abs=0.04)
+    assert set(synth["channel"].dropna()) <= set(real["channel"].dropna())
+    assert synth["vip"].isin([0, 1]).all() and synth["vip"].dtype == real["vip"].dtype
+    summary = fidelity_report(real, synth)["summary"]
+    assert "largest association difference" in summary["measure"].tolist()
+
+
+def test_component_shares_are_the_posterior_weighted_shares():
+    real = _channel_table(n=600, seed=2)
+    synth = fit_synthesizer(real, k=3, **FAST)
+    seg = synth.segmentation
+    plan = next(p for p in synth.plans if p.name == "channel")
+    r = seg.proba
+    for v_idx, value in enumerate(plan.values):
+        is_v = real["channel"].isna() if value is None else real["channel"] == value
+        want = (r * is_v.to_numpy()[:, None]).sum(axis=0) / r.sum(axis=0)
+        np.testing.assert_allclose(plan.shares[:, v_idx], want, atol=1e-12)
+    np.testing.assert_allclose(plan.shares.sum(axis=1), 1.0)

@@ -17,8 +17,11 @@ from analytics.charts.segments import (
 )
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
 from analytics.studies.profiles import (
+    STRENGTH_NAMES,
     ambiguous_rows,
+    assignment_strength,
     centres_and_profiles,
+    strength_name,
     target_mask,
     target_rows,
     top_effects,
@@ -219,7 +222,8 @@ st.markdown("Fitted: " + "; ".join(parts) + f" ({fit.seconds:.1f} s).")
 
 key = fit.inputs_key
 report = cache.segment_report_cached(key, seg)
-ambiguous = ambiguous_rows(seg.proba, AMBIGUITY_MARGIN)
+ambiguous = ambiguous_rows(seg, AMBIGUITY_MARGIN)
+strength = strength_name(seg)  # probability (GMM), membership (FCM) or margin (k-means)
 m1, m2, m3, m4 = st.columns(4)
 m1.metric("Customers", f"{s['n_rows']:,}")
 m2.metric("Segments", s["k"])
@@ -227,12 +231,20 @@ m3.metric("Columns used", len(s["columns"]), help=f"{s['n_features']} prepared f
 m4.metric(
     "Ambiguous customers",
     f"{int(ambiguous.sum()):,}",
-    help=f"Top two segment probabilities within {AMBIGUITY_MARGIN:.2f} of each other.",
+    help=(
+        f"Margin to the next centre at most {AMBIGUITY_MARGIN:.2f}."
+        if seg.method == "kmeans"
+        else f"Top two segment {strength}s within {AMBIGUITY_MARGIN:.2f} of each other."
+    ),
 )
 if s["method"] == "kmeans":
     st.caption(
-        "k-means gives hard labels: every customer's probability is 1 (no uncertainty shown)."
+        "k-means gives hard labels and no probabilities; how firmly a customer belongs is "
+        "shown as the margin: how much closer it is to its own segment's centre than to the "
+        "next one (0 on the border, 1 at the centre)."
     )
+elif s["method"] == "fcm":
+    st.caption("Fuzzy c-means gives memberships (they sum to 1 but are not probabilities).")
 
 # ---- charts --------------------------------------------------------------------------------
 t_map, t_sizes, t_prof, t_cert = st.tabs(["Map", "Sizes", "Profiles", "Certainty"])
@@ -284,7 +296,7 @@ with t_prof:
 with t_cert:
     st.plotly_chart(
         top_probability_figure(
-            seg.proba.max(axis=1), int(ambiguous.sum()), margin=AMBIGUITY_MARGIN
+            assignment_strength(seg), int(ambiguous.sum()), margin=AMBIGUITY_MARGIN
         ),
         key="seg_topprob",
     )
@@ -342,7 +354,8 @@ target = g1.selectbox(
     key=keep_widget(f"w_seg_target_{seg.k}", 1),
 )
 min_p = g2.slider(
-    "Minimum probability", 0.0, 1.0, step=0.01, key=keep_widget("w_seg_min_p", 0.8)
+    f"Minimum {strength}", 0.0, 1.0, step=0.01, key=keep_widget("w_seg_min_p", 0.8),
+    help=STRENGTH_NAMES[seg.method][1].capitalize() + ".",
 )  # fmt: skip
 qualify = int(target_mask(seg, target, min_p).sum())
 g3.metric("Customers who qualify", f"{qualify:,}")
@@ -360,13 +373,21 @@ download_table(
 st.subheader("Downloads")
 d1, d2 = st.columns(2)
 download_table(
-    "Labelled table (every row, with segment and probabilities)",
+    "Labelled table (every row, with segment and "
+    + {"gmm": "probabilities", "fcm": "memberships", "kmeans": "distances to centres"}[seg.method]
+    + ")",
     lambda seg=seg: seg.table(probability_decimals=PROBABILITY_DECIMALS),
     f"{stem}_segments",
     "seg_dl_table",
     where=d1,
-    help=f"Every original row and column, unchanged, plus the segment and the probability "
-    f"of each segment (rounded to {PROBABILITY_DECIMALS} decimals).",
+    help="Every original row and column, unchanged, plus the segment, its name and the "
+    + {
+        "gmm": "probability of each segment",
+        "fcm": "membership of each segment",
+        "kmeans": "distance to each segment's centre (in standard deviations of the "
+        "prepared columns)",
+    }[seg.method]
+    + f" (rounded to {PROBABILITY_DECIMALS} decimals).",
     n_rows=len(seg.labels),
 )
 download_table(

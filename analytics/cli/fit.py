@@ -39,7 +39,9 @@ def run(args: argparse.Namespace) -> int:
             params[name] = value
     if args.log_transform is not None:
         lt = args.log_transform.strip()
-        params["log_transform"] = True if lt.lower() == "auto" else split(lt)
+        params["log_transform"] = (
+            True if lt.lower() == "auto" else False if lt.lower() == "none" else split(lt)
+        )
     columns = split(args.columns) if args.columns else None
     bar = ProgressBar("fit  ", enabled=not args.quiet)
     try:

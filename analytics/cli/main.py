@@ -91,8 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--log-transform",
-        metavar="auto|A,B,...",
-        help="log1p-transform skewed columns: 'auto' or a comma-separated list",
+        metavar="auto|none|A,B,...",
+        help="log1p-transform columns: 'auto' (default: every non-negative column with "
+        "skewness above 1), 'none', or a comma-separated list",
     )
     fit.add_argument(
         "--covariance-type",
@@ -110,7 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="label every row of a file with a saved model (chunked)",
         description=(
             "Score INPUT with MODEL and write OUTPUT: every input row and column plus segment, "
-            "segment_probability and prob_segment_1..k. CSV or Parquet in and out (chosen by "
+            "segment_name and the method's soft output (gmm: segment_probability and "
+            "prob_segment_1..k; fcm: segment_membership and membership_segment_1..k; kmeans: "
+            "distance_segment_1..k). CSV or Parquet in and out (chosen by "
             "the file names' endings .parquet/.pq, else CSV). Reads and writes in chunks, so "
             "files larger than memory work. CSV input: encoding, delimiter and decimal comma "
             "are detected from the start of the file; every column is kept as written."

@@ -47,7 +47,8 @@ def score_dask(model: Any, ddf: Any) -> Any:
     Returns
     -------
     dask.dataframe.DataFrame (lazy) with the columns of ``model.predict``: the input's
-    columns plus ``segment``, ``segment_probability`` and ``prob_segment_1..k``.
+    columns plus ``segment``, ``segment_name`` and the method's soft output
+    (``prob_segment_1..k``, ``membership_segment_1..k`` or ``distance_segment_1..k``).
     Its computed rows equal ``model.predict(ddf.compute())``.
 
     Raises

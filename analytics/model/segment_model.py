@@ -20,8 +20,21 @@ Layout (format ``segmentation-workbench/model``, version 1)::
                gmm:    {"covariance_type": "full", "weights": (k,), "means": (k, p),
                         "covariances": full (k, p, p) | tied (p, p) | diag (k, p) | spherical (k,)},
       "summary": the training summary (sizes, n_rows, criteria, settings),
-      "warnings": [...]
+      "warnings": [...],
+      "segment_names": {"1": "Big spenders", ...}   (optional; segments not named are
+                                                     called "Segment j")
     }
+
+Added columns (``predict``, ``Segmentation.table``), named for what they are:
+``segment`` (1..k), ``segment_name``, then the method's soft output:
+
+- Gaussian mixture: ``segment_probability`` (of the assigned segment) and
+  ``prob_segment_1..k`` (posterior probabilities, rows sum to 1);
+- fuzzy c-means: ``segment_membership`` and ``membership_segment_1..k``
+  (memberships sum to 1 but are not calibrated probabilities);
+- k-means: ``distance_segment_1..k``, the Euclidean distance to each segment's
+  centre in prepared units (standard deviations of the scaled, possibly logged,
+  features); k-means has no probabilities.
 
 :class:`SegmentModel` rescoring is a numpy reimplementation of the estimators'
 scoring (the same formulas as scikit-learn and :mod:`analytics.model.fcm`), so that
@@ -111,6 +124,7 @@ class SegmentModel:
         params: dict[str, Any],
         summary: dict[str, Any],
         warnings: Sequence[str] = (),
+        names: dict[int, str] | None = None,
     ) -> None:
         self.method = method
         self.k = int(k)
@@ -118,6 +132,7 @@ class SegmentModel:
         self.params = params
         self.summary = summary
         self.warnings = list(warnings)
+        self.names = check_names(names or {}, self.k)
         if method == "gmm":
             # Cholesky factors of the precisions, as scikit-learn computes them from the
             # covariances after its last M-step, so log-densities come out the same.
@@ -190,13 +205,18 @@ class SegmentModel:
         sizes = self.sizes.astype("float64")
         return sizes / max(sizes.sum(), 1.0)
 
+    @property
+    def segment_names(self) -> dict[int, str]:
+        """Name of every segment 1..k: the given name, else "Segment j"."""
+        return {j: self.names.get(j, f"Segment {j}") for j in range(1, self.k + 1)}
+
     def __repr__(self) -> str:
         return f"SegmentModel({METHOD_NAMES[self.method]}, k={self.k}, columns={self.columns!r})"
 
     # -- scoring -------------------------------------------------------------------------
     def output_names(self, existing: Sequence[Any] = ()) -> dict[str, Any]:
         """Names of the added columns, as :meth:`Segmentation.output_names` gives them."""
-        return output_names(existing, self.k)
+        return output_names(existing, self.k, self.method)
 
     def transform(self, new_df: pd.DataFrame) -> np.ndarray:
         """Prepared features of new rows, shape (n_new, n_features)."""
@@ -207,10 +227,13 @@ class SegmentModel:
         return self.proba_of(self.transform(new_df))
 
     def predict(self, new_df: pd.DataFrame) -> pd.DataFrame:
-        """``new_df`` plus ``segment``, ``segment_probability`` and ``prob_segment_1..k``."""
+        """``new_df`` plus ``segment``, ``segment_name`` and the method's soft output
+        (see the module docstring)."""
         new_df = _as_frame(new_df)
-        proba = self.predict_proba(new_df)
-        return labelled_frame(new_df, proba.argmax(axis=1) + 1, proba)
+        X = self.transform(new_df)
+        soft = self.soft_of(X)
+        labels = soft.argmin(axis=1) + 1 if self.method == "kmeans" else soft.argmax(axis=1) + 1
+        return labelled_frame(new_df, labels, soft, method=self.method, names=self.names)
 
     def log_density(self, new_df: pd.DataFrame) -> np.ndarray:
         """Log-density of new rows under the mixture (GMM only), shape (n_new,)."""
@@ -255,6 +278,28 @@ class SegmentModel:
         weighted /= weighted.sum(axis=1, keepdims=True)
         return weighted
 
+    def distances_of(self, X: np.ndarray) -> np.ndarray:
+        """Euclidean distance of prepared rows ``X`` (n, p) to every centre, shape (n, k),
+        in prepared units (k-means and fuzzy c-means)."""
+        if self.method == "gmm":
+            raise InputError("Distances to centres exist for k-means and fuzzy c-means.",
+                             code="not_centroid")  # fmt: skip
+        c = self.params["centers"].astype("float64", copy=False)
+        c_sq = np.einsum("ij,ij->i", c, c)
+        out = np.empty((X.shape[0], self.k), dtype="float64")
+        for start in range(0, X.shape[0], BLOCK_ROWS):
+            sl = slice(start, min(start + BLOCK_ROWS, X.shape[0]))
+            out[sl] = sq_distances(np.asarray(X[sl], dtype="float64"), c, c_sq)
+        np.maximum(out, 0.0, out=out)  # the expanded form can dip below 0 by rounding
+        return np.sqrt(out, out=out)
+
+    def soft_of(self, X: np.ndarray) -> np.ndarray:
+        """The method's soft output for prepared rows ``X`` (n, p), shape (n, k): GMM
+        posterior probabilities, FCM memberships, k-means distances to each centre."""
+        if self.method == "kmeans":
+            return self.distances_of(X)
+        return self.proba_of(X)
+
     def weighted_log_prob(self, X: np.ndarray) -> np.ndarray:
         """log w_j + log N(x | mu_j, Sigma_j), shape (n, k), segment order (GMM only)."""
         self._need_mixture()
@@ -291,6 +336,7 @@ class SegmentModel:
             },
             "summary": json_safe(self.summary),
             "warnings": list(self.warnings),
+            "segment_names": {str(j): name for j, name in sorted(self.names.items())},
         }
 
     def to_bytes(self) -> bytes:
@@ -302,9 +348,26 @@ class SegmentModel:
         Path(path).write_bytes(self.to_bytes())
 
 
-def output_names(existing: Sequence[Any], k: int) -> dict[str, Any]:
-    """Names of the columns added to a labelled table (``segment``, ``segment_probability``,
-    ``prob_segment_1..k``), each suffixed ``_model`` while the input already uses it."""
+#: Per method: (name of the top value's column, prefix of the per-segment columns).
+SOFT_COLUMNS = {
+    "gmm": ("segment_probability", "prob_segment_"),
+    "fcm": ("segment_membership", "membership_segment_"),
+    "kmeans": (None, "distance_segment_"),
+}
+#: Longest segment name a model file or ``Segmentation.names`` may hold.
+MAX_NAME_LENGTH = 200
+
+
+def output_names(existing: Sequence[Any], k: int, method: str = "gmm") -> dict[str, Any]:
+    """Names of the columns added to a labelled table, each suffixed ``_model`` while the
+    input already uses it.
+
+    Returns
+    -------
+    dict with ``segment``, ``segment_name``, ``top`` (``segment_probability`` /
+    ``segment_membership``; None for k-means) and ``soft`` (the k per-segment columns:
+    ``prob_segment_j`` / ``membership_segment_j`` / ``distance_segment_j``)
+    """
     taken = {str(c) for c in existing}
 
     def free(name: str) -> str:
@@ -312,35 +375,85 @@ def output_names(existing: Sequence[Any], k: int) -> dict[str, Any]:
             name += "_model"
         return name
 
+    top, prefix = SOFT_COLUMNS[method]
     return {
         "segment": free("segment"),
-        "segment_probability": free("segment_probability"),
-        "prob": [free(f"prob_segment_{j}") for j in range(1, k + 1)],
+        "segment_name": free("segment_name"),
+        "top": None if top is None else free(top),
+        "soft": [free(f"{prefix}{j}") for j in range(1, k + 1)],
     }
 
 
+def check_names(names: Any, k: int) -> dict[int, str]:
+    """Validated segment names: a mapping of segment number (1..k) to non-empty text.
+
+    Raises
+    ------
+    InputError (code ``bad_segment_names``) naming the first bad entry
+    """
+    if not isinstance(names, dict):
+        raise InputError("Segment names must be a mapping of segment number to name.",
+                         code="bad_segment_names")  # fmt: skip
+    out: dict[int, str] = {}
+    for key, name in names.items():
+        try:
+            j = int(key)
+        except (TypeError, ValueError):
+            j = 0
+        if isinstance(key, bool) or str(key).strip() != str(j) or not 1 <= j <= k:
+            raise InputError(f"Segment names must be for segments 1..{k}, got {_show(key)}.",
+                             code="bad_segment_names")  # fmt: skip
+        if not isinstance(name, str) or not name.strip() or len(name) > MAX_NAME_LENGTH:
+            raise InputError(
+                f"The name of segment {j} must be text of 1..{MAX_NAME_LENGTH} characters, "
+                f"got {_show(name)}.",
+                code="bad_segment_names",
+            )
+        out[j] = name.strip()
+    return out
+
+
 def labelled_frame(
-    df: pd.DataFrame, labels: np.ndarray, proba: np.ndarray, decimals: int | None = None
+    df: pd.DataFrame,
+    labels: np.ndarray,
+    soft: np.ndarray,
+    decimals: int | None = None,
+    method: str = "gmm",
+    names: dict[int, str] | None = None,
 ) -> pd.DataFrame:
-    """``df`` unchanged plus the segment columns.
+    """``df`` unchanged plus ``segment``, ``segment_name`` and the soft output.
 
     Parameters
     ----------
     df : DataFrame of shape (n, c)
     labels : ndarray of shape (n,), values 1..k
-    proba : ndarray of shape (n, k)
-    decimals : round the added probabilities (downloads), or None
+    soft : ndarray of shape (n, k): probabilities (gmm), memberships (fcm) or distances
+        to the centres in prepared units (kmeans)
+    decimals : round the added soft values (downloads), or None
+    method : "gmm", "fcm" or "kmeans": decides the added columns' names
+    names : segment number -> name; segments without one are called "Segment j"
 
     Returns
     -------
-    DataFrame of shape (n, c + k + 2)
+    DataFrame of shape (n, c + 2 + k) for k-means, (n, c + 3 + k) otherwise
     """
-    names = output_names(df.columns, proba.shape[1])
+    k = soft.shape[1]
+    cols = output_names(df.columns, k, method)
     if decimals is not None:
-        proba = np.round(proba, decimals)
-    added = {names["segment"]: labels, names["segment_probability"]: proba.max(axis=1)}
-    for j, name in enumerate(names["prob"]):
-        added[name] = proba[:, j]
+        soft = np.round(soft, decimals)
+    labels = np.asarray(labels)
+    given = names or {}
+    lookup = np.array([given.get(j, f"Segment {j}") for j in range(1, k + 1)], dtype=object)
+    added: dict[str, Any] = {
+        cols["segment"]: labels,
+        cols["segment_name"]: pd.Series(lookup[labels - 1], dtype="string", index=df.index)
+        if len(labels)
+        else pd.Series([], dtype="string", index=df.index),
+    }
+    if cols["top"] is not None:
+        added[cols["top"]] = soft.max(axis=1) if len(labels) else np.zeros(0)
+    for j, name in enumerate(cols["soft"]):
+        added[name] = soft[:, j]
     # No copy of df first: with pandas copy-on-write the result never writes through to
     # the caller's frame, and copying a million-row table costs half a second.
     return pd.concat([df, pd.DataFrame(added, index=df.index)], axis=1)
@@ -677,8 +790,15 @@ def _parse_document(doc: Any) -> SegmentModel:
     warnings = doc.get("warnings", [])
     if not isinstance(warnings, list) or not all(isinstance(w, str) for w in warnings):
         raise _bad("'warnings' must be a list of sentences.")
+    raw_names = doc.get("segment_names", {})
+    if not isinstance(raw_names, dict):
+        raise _bad("'segment_names' must be an object of segment number to name.")
     try:
-        return SegmentModel(method, k, prep, params, summary, warnings)
+        names = check_names(raw_names, k)
+    except InputError as exc:
+        raise _bad(str(exc)[0].lower() + str(exc)[1:]) from exc
+    try:
+        return SegmentModel(method, k, prep, params, summary, warnings, names)
     except (np.linalg.LinAlgError, ValueError) as exc:
         raise _bad("a covariance matrix is not positive definite.") from exc
 
@@ -774,6 +894,31 @@ def _parse_preparation(d: Any) -> Preparer:
     imputed = d.get("imputed", {})
     if not isinstance(imputed, dict):
         raise _bad("'imputed' must be an object.")
+    resolution = d.get("resolution", {})
+    if not isinstance(resolution, dict) or not set(resolution) <= set(numeric):
+        raise _bad("'resolution' must be an object of numeric columns.")
+    clean_resolution = {}
+    for c, v in resolution.items():
+        clean_resolution[c] = _number(v, f"the resolution of {c!r}")
+        if clean_resolution[c] <= 0:
+            raise _bad(f"the resolution of {c!r} must be positive.")
+    flags = _str_list(d.get("flags", []), "flags")
+    if not set(flags) <= set(numeric):
+        raise _bad("'flags' must be numeric columns.")
+    log_report = d.get("log_report", {})
+    if not isinstance(log_report, dict) or not set(log_report) <= set(log_columns):
+        raise _bad("'log_report' must be an object of log-transformed columns.")
+    clean_report: dict[str, dict[str, Any]] = {}
+    for c, r in log_report.items():
+        if not isinstance(r, dict) or set(r) != {"skew_before", "skew_after", "automatic"}:
+            raise _bad(f"the log report of {c!r} must hold skew_before, skew_after, automatic.")
+        if not isinstance(r["automatic"], bool):
+            raise _bad(f"'automatic' in the log report of {c!r} must be true or false.")
+        clean_report[c] = {
+            "skew_before": _number(r["skew_before"], f"the skewness of {c!r}"),
+            "skew_after": _number(r["skew_after"], f"the skewness of {c!r}"),
+            "automatic": r["automatic"],
+        }
     warnings = d.get("warnings", [])
     try:
         return Preparer.from_dict(
@@ -786,6 +931,9 @@ def _parse_preparation(d: Any) -> Preparer:
                 "fill": clean_fill,
                 "imputed": dict(imputed),
                 "log_columns": log_columns,
+                "log_report": clean_report,
+                "resolution": clean_resolution,
+                "flags": flags,
                 "center": clean_center,
                 "scale": clean_scale,
                 "categories": clean_cats,

@@ -324,7 +324,10 @@ def anomaly_scores(
     ----------
     df : DataFrame of shape (n_rows, n_columns); never modified
     k : number of mixture components (e.g. the Choose k recommendation);
-        None picks it by BIC over 1..8
+        None picks it by BIC over 1..8 under the rules of
+        :func:`~analytics.studies.mixture.best_k_by_bic`: at least five rows per
+        parameter (a simpler covariance type when full has too many parameters, so
+        wide tables get diagonal or spherical components) and no degenerate fit
     columns : feature columns; default: the numeric and categorical ones
     contamination : share of rows to flag, in (0, 0.5]: the lowest-density ones
     random_state : seed for the fit

@@ -24,7 +24,9 @@ from analytics.preparation import to_numeric
 
 __all__ = [
     "Projection",
+    "STRENGTH_NAMES",
     "ambiguous_rows",
+    "assignment_strength",
     "centres_and_profiles",
     "describe_segment",
     "effect_sizes",
@@ -32,6 +34,7 @@ __all__ = [
     "feature_profile",
     "projection_2d",
     "segment_profiles",
+    "strength_name",
     "target_mask",
     "target_rows",
     "top_effects",
@@ -356,23 +359,74 @@ def describe_segment(
 # --------------------------------------------------------------------------- certainty and targeting
 
 
-def ambiguous_rows(proba: np.ndarray, margin: float = 0.1) -> np.ndarray:
-    """Rows whose two largest probabilities are within ``margin`` of each other.
+#: What the targeting threshold is called for each method, and what it means.
+STRENGTH_NAMES = {
+    "gmm": ("probability", "the model's probability that the customer belongs to the segment"),
+    "fcm": (
+        "membership",
+        "the fuzzy membership of the segment (0..1, rows sum to 1; not a calibrated probability)",
+    ),
+    "kmeans": (
+        "margin",
+        "how much closer the customer is to this segment's centre than to the next one: "
+        "1 - (distance to own centre) / (distance to the next centre), 0 on the border, "
+        "1 at the centre",
+    ),
+}
+
+
+def assignment_strength(seg: Segmentation) -> np.ndarray:
+    """How firmly each row belongs to its own segment, shape (n_rows,), values 0..1.
+
+    Gaussian mixture: the probability of the assigned segment; fuzzy c-means: its
+    membership; k-means (no probabilities): the relative margin
+    ``1 - d_own / d_next`` between the distances to the nearest two centres.
+    """
+    if seg.method != "kmeans":
+        return seg.proba[np.arange(len(seg.labels)), seg.labels - 1]
+    return _kmeans_margin(seg.distances)
+
+
+def strength_name(seg: Segmentation) -> str:
+    """ "probability", "membership" or "margin": what :func:`assignment_strength` holds."""
+    return STRENGTH_NAMES[seg.method][0]
+
+
+def _kmeans_margin(d: np.ndarray) -> np.ndarray:
+    if d.shape[1] < 2:
+        return np.ones(d.shape[0])
+    two = np.partition(d, 1, axis=1)[:, :2]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        m = 1.0 - two[:, 0] / two[:, 1]
+    return np.where(two[:, 1] > 0, m, 0.0)
+
+
+def ambiguous_rows(proba: np.ndarray | Segmentation, margin: float = 0.1) -> np.ndarray:
+    """Rows whose assignment is a near tie.
 
     Parameters
     ----------
-    proba : ndarray of shape (n_rows, k), rows sum to 1
+    proba : ndarray of shape (n_rows, k) whose rows sum to 1 (probabilities or
+        memberships): a tie is the two largest within ``margin`` of each other; or a
+        Segmentation: its method's own quantity (k-means: a relative margin
+        ``1 - d_own / d_next`` of at most ``margin``)
     margin : between 0 and 1
 
     Returns
     -------
     ndarray of bool, shape (n_rows,); all False when k == 1
     """
+    if not 0 <= margin <= 1:
+        raise InputError(f"The margin must be between 0 and 1, got {margin}.", code="bad_margin")
+    if isinstance(proba, Segmentation):
+        if proba.method == "kmeans":
+            if proba.k < 2:
+                return np.zeros(len(proba.labels), dtype=bool)
+            return _kmeans_margin(proba.distances) <= margin
+        proba = proba.proba
     proba = np.asarray(proba, dtype="float64")
     if proba.ndim != 2:
         raise InputError("Probabilities must be a table of rows by segments.", code="bad_proba")
-    if not 0 <= margin <= 1:
-        raise InputError(f"The margin must be between 0 and 1, got {margin}.", code="bad_margin")
     if proba.shape[1] < 2:
         return np.zeros(proba.shape[0], dtype=bool)
     top2 = np.partition(proba, proba.shape[1] - 2, axis=1)[:, -2:]
@@ -380,7 +434,11 @@ def ambiguous_rows(proba: np.ndarray, margin: float = 0.1) -> np.ndarray:
 
 
 def target_mask(seg: Segmentation, segment: int, min_probability: float) -> np.ndarray:
-    """Rows assigned to ``segment`` whose probability of it is at least ``min_probability``.
+    """Rows assigned to ``segment`` that belong to it at least ``min_probability`` firmly.
+
+    The threshold is on the method's own quantity (:func:`assignment_strength`): the
+    probability for a Gaussian mixture, the membership for fuzzy c-means, the relative
+    margin to the next centre for k-means (see :data:`STRENGTH_NAMES`).
 
     Returns
     -------
@@ -390,25 +448,27 @@ def target_mask(seg: Segmentation, segment: int, min_probability: float) -> np.n
     p = float(min_probability)
     if not 0 <= p <= 1:
         raise InputError(
-            f"The minimum probability must be between 0 and 1, got {min_probability}.",
+            f"The minimum {strength_name(seg)} must be between 0 and 1, got {min_probability}.",
             code="bad_probability",
         )
-    return (seg.labels == segment) & (seg.proba[:, segment - 1] >= p)
+    return (seg.labels == segment) & (assignment_strength(seg) >= p)
 
 
 def target_rows(seg: Segmentation, segment: int, min_probability: float) -> pd.DataFrame:
-    """The rows of ``seg.table()`` to target: in ``segment`` with probability >= ``min_probability``.
+    """The rows of ``seg.table()`` to target (see :func:`target_mask`).
 
     Like the car A / car B example: rather than everyone labelled "segment A",
     keep the customers the model is confident about.
 
     Returns
     -------
-    DataFrame of shape (n_selected, n_columns + k + 2), the original index kept
+    DataFrame with the columns of ``seg.table()``, the original index kept
     """
     mask = target_mask(seg, segment, min_probability)
     # Same columns as table(), built for the chosen rows only.
-    return labelled_frame(seg.data[mask], seg.labels[mask], seg.proba[mask])
+    return labelled_frame(
+        seg.data[mask], seg.labels[mask], seg.soft_output[mask], method=seg.method, names=seg.names
+    )
 
 
 # --------------------------------------------------------------------------- 2-D views
