@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from analytics.charts.base import (
+    NEUTRAL_COLOUR,
     OUTLIER_SYMBOL,
     SEGMENT_COLOURS,
     bulk_range,
@@ -37,6 +39,7 @@ __all__ = [
     "profile_heatmap_figure",
     "segment_colour",
     "segment_map_figure",
+    "segment_profile_figure",
     "sizes_figure",
     "top_probability_figure",
 ]
@@ -332,3 +335,65 @@ def top_probability_figure(
     return finish(
         fig, title=full, height=height, x_title="Top segment probability", y_title="Customers"
     )
+
+
+def segment_profile_figure(
+    comparison: pd.DataFrame,
+    segment: int,
+    *,
+    names: Mapping[int, str] | None = None,
+    title: str | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """One segment against the average customer, item by item, in original units.
+
+    Each item (a numeric column's mean, or a category level's share) gets its own
+    small panel with its own axis, since the columns have different units: a bar
+    for the segment (in its colour) and one for the average customer (grey), each
+    labelled with its value as on the segment's card.
+
+    Parameters
+    ----------
+    comparison : DataFrame of shape (n_items, ...) as from
+        :func:`analytics.studies.profiles.profile_comparison` (``label``, ``kind``,
+        ``segment_value``, ``average``, ``segment_text``, ``average_text``, ``difference``)
+    segment : the segment's number (its colour and name)
+    names : optional segment names, ``{segment: name}``
+    title : what the chart answers; default "What sets <name> apart?"
+
+    Returns
+    -------
+    go.Figure with two Bar traces per item (segment, then average), one panel per item
+    """
+    n = max(len(comparison), 1)
+    label = segment_label(segment, names)
+    panels = [
+        f"{escape(r.label)}: {escape(r.difference)}" for r in comparison.itertuples()
+    ] or [""]
+    fig = make_subplots(rows=n, cols=1, subplot_titles=panels, vertical_spacing=0.5 / n)
+    for i, r in enumerate(comparison.itertuples(), start=1):
+        scale = 100.0 if r.kind == "category" else 1.0
+        unit = " of customers" if r.kind == "category" else ""
+        for who, value, text, colour in (
+            (label, r.segment_value, r.segment_text, segment_colour(segment)),
+            ("Average customer", r.average, r.average_text, NEUTRAL_COLOUR),
+        ):
+            fig.add_trace(
+                go.Bar(
+                    x=[float(value) * scale],
+                    y=[who],
+                    orientation="h",
+                    marker={"color": colour},
+                    text=[escape(text)],
+                    textposition="auto",
+                    hovertemplate=f"{who}: {escape(text)}{unit}<extra></extra>",
+                    showlegend=False,
+                    meta={"item": escape(r.label), "who": "segment" if who == label else "average"},
+                ),
+                row=i,
+                col=1,
+            )
+        fig.update_xaxes(ticksuffix="%" if r.kind == "category" else "", row=i, col=1)
+    fig.update_yaxes(autorange="reversed", type="category")
+    h = height if height is not None else 80 + 95 * n
+    return finish(fig, title=title or f"What sets {label} apart?", height=h)
