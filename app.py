@@ -13,7 +13,8 @@ import streamlit as st
 
 from analytics.parallel import limit_blas_threads
 from ui.data import ensure_dataset, features
-from ui.state import SEGMENTATION, init_state
+from ui.state import NOTICE, SEGMENTATION, init_state
+from ui.text import md
 
 
 @st.cache_resource
@@ -31,7 +32,7 @@ st.set_page_config(
     page_title="Segmentation workbench", page_icon=":material/explore:", layout="wide"
 )
 init_state()
-dataset = ensure_dataset()
+ensure_dataset()
 
 PAGES = [
     st.Page("views/data.py", title="Data", icon=":material/table_chart:", default=True),
@@ -43,13 +44,28 @@ PAGES = [
 ]
 nav = st.navigation(PAGES)
 
-with st.sidebar:
+
+def _sidebar() -> None:
+    """What is loaded and fitted now: drawn after the page ran, so an upload or a fit
+    made on this run shows at once."""
+    ds = ensure_dataset()
     st.caption("Current data")
-    st.markdown(f"**{dataset.name}**  \n{len(dataset.df):,} rows · {len(features())} features")
+    st.markdown(f"**{md(ds.name)}**  \n{len(ds.df):,} rows · {len(features())} features")
     fit = st.session_state.get(SEGMENTATION)
     if fit is not None:
         s = fit.seg.summary
-        st.caption("Latest segmentation")
-        st.markdown(f"{s['method_name']}, k = {s['k']}")
+        st.caption("Current segments")
+        st.markdown(f"{s['method_name']}, {s['k']} segments")
+    notice = st.session_state.pop(NOTICE, None)  # said once
+    if notice:
+        st.info(notice, icon=":material/restart_alt:")
 
-nav.run()
+
+side = st.sidebar.container()
+try:
+    nav.run()
+finally:
+    # Pages end with st.stop() when they have nothing more to show; the sidebar is
+    # still drawn into its place above, after the page's changes to the session.
+    with side:
+        _sidebar()

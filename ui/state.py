@@ -30,6 +30,8 @@ SEGMENTATION = "segmentation"
 SWEEP = "sweep"
 #: The sweep being run, a ``ui.sweep.SweepJob`` (its Stop flag, the rows so far) or None.
 SWEEP_JOB = "sweep_job"
+#: A sentence about what was just reset (new data, other columns), shown in the sidebar.
+NOTICE = "notice"
 #: Anomalies page result and settings.
 ANOMALIES = "anomalies"
 #: Synthetic data page result.
@@ -59,6 +61,7 @@ DEFAULTS: dict[str, Any] = {
         "seed": 0,
     },
     SEGMENTATION: None,
+    NOTICE: None,
     SWEEP: None,
     SWEEP_JOB: None,
     ANOMALIES: None,

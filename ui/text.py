@@ -10,19 +10,24 @@ passes through :func:`md` before it is put into such a string.
 
 from __future__ import annotations
 
-import string
+import re
 
-#: Every ASCII punctuation character: CommonMark lets any of them be escaped with a
-#: backslash and then shows it literally, so escaping all of them is always safe.
-_PUNCTUATION = frozenset(string.punctuation)
+#: Characters with a meaning anywhere in a line of Streamlit Markdown: emphasis and code
+#: (* _ ` ~), links and images ([ ] !), HTML and entities (< > &), LaTeX ($), tables (|),
+#: colour directives and emoji short codes (:), headings (#) and the escape itself (\).
+#: CommonMark shows any ASCII punctuation literally after a backslash.
+_INLINE = frozenset("\\`*_~[]!<>&$|:#")
+#: What starts a list or a quote at the beginning of a line: "- ", "+ ", "> ", "12. ", "3) ".
+_LINE_START = re.compile(r"^(\s*)([-+>=]|\d+[.)])")
 
 
 def md(text: object) -> str:
     """``text`` escaped for Streamlit Markdown: shown exactly as typed.
 
-    Every ASCII punctuation character gets a backslash (so ``*``, ``_``, ``[``, ``$``,
-    ``:``, ``<`` and the rest lose their Markdown, LaTeX, directive and HTML meaning)
-    and line breaks become spaces (a name stays on one line).
+    Every character with a Markdown, LaTeX, HTML or directive meaning inside a line
+    gets a backslash, so does a list or quote marker at the start, and line breaks
+    become spaces (a name stays on one line). Ordinary punctuation (``,`` ``.`` ``(``
+    ``)`` ``-`` in the middle) is left alone, so messages read the same in the source.
 
     Parameters
     ----------
@@ -33,7 +38,10 @@ def md(text: object) -> str:
     str, to be placed inside Markdown (never into plain-text places such as
     ``st.text``, data frames or select-box options, where the backslashes would show)
     """
-    out = []
-    for ch in " ".join(str(text).splitlines()):
-        out.append("\\" + ch if ch in _PUNCTUATION else ch)
-    return "".join(out)
+    line = " ".join(str(text).splitlines())
+    out = "".join("\\" + ch if ch in _INLINE else ch for ch in line)
+    m = _LINE_START.match(out)
+    if m:
+        marker = m.group(2)
+        out = m.group(1) + marker[:-1] + "\\" + marker[-1] + out[m.end() :]
+    return out
