@@ -66,7 +66,9 @@ def test_model_download_and_empty_section(at: AppTest) -> None:
     assert buttons[0].proto.label.startswith("Model file")
     assert buttons[0].proto.ignore_rerun  # on_click="ignore": built on click, no rerun
     assert not at.error
-    assert any("Scoring with the current segments: 3 segments (k-means)" in c.value for c in at.caption)
+    assert any(
+        "Scoring with the current segments: 3 segments (k-means)" in c.value for c in at.caption
+    )
 
 
 def test_scoring_a_new_csv_shows_shares_beside_training(at: AppTest, sample, seg) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 import streamlit as st
 
 from analytics import InputError, segment
@@ -297,8 +296,7 @@ with t_map:
         "View",
         views,
         key=keep_widget(f"w_seg_view_{len(views)}", views[0]),
-        help="PCA squeezes every column into the two directions along which customers "
-        "differ most.",
+        help="PCA squeezes every column into the two directions along which customers differ most.",
     )
     encode = v2.radio(
         "Certainty shown by",
@@ -459,7 +457,9 @@ d1.download_button(
 )
 d2.download_button(
     "Segment centres and profiles",
-    data=lambda seg=seg, names=names: to_csv_bytes(with_names(centres_and_profiles(seg), "segment", names)),
+    data=lambda seg=seg, names=names: to_csv_bytes(
+        with_names(centres_and_profiles(seg), "segment", names)
+    ),
     file_name=f"{stem}_segment_profiles.csv",
     mime="text/csv",
     on_click="ignore",

@@ -367,9 +367,7 @@ def segment_profile_figure(
     """
     n = max(len(comparison), 1)
     label = segment_label(segment, names)
-    panels = [
-        f"{escape(r.label)}: {escape(r.difference)}" for r in comparison.itertuples()
-    ] or [""]
+    panels = [f"{escape(r.label)}: {escape(r.difference)}" for r in comparison.itertuples()] or [""]
     fig = make_subplots(rows=n, cols=1, subplot_titles=panels, vertical_spacing=0.5 / n)
     for i, r in enumerate(comparison.itertuples(), start=1):
         scale = 100.0 if r.kind == "category" else 1.0

@@ -638,9 +638,7 @@ def suggest_names(
         groups: dict[str, list[int]] = {}
         for j, text in names.items():
             groups.setdefault(text, []).append(j)
-        grow = [
-            j for js in groups.values() if len(js) > 1 for j in js if width[j] < len(items[j])
-        ]
+        grow = [j for js in groups.values() if len(js) > 1 for j in js if width[j] < len(items[j])]
         if not grow:
             break
         for j in grow:
