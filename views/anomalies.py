@@ -156,8 +156,11 @@ if fit is None:
 if fit.inputs_key != key:
     st.info("The data, columns or settings changed since scoring; press the button to rescore.")
 base = fit.seg
-for w in base.warnings:
-    st.warning(md(w))
+# The Segments page already showed its own fit's notes; repeat only the new ones here.
+said = set(current.seg.warnings) if source == SHARED else set()
+notes = [w for w in base.warnings if w not in said]
+if notes:
+    st.warning("  \n".join(md(w) for w in notes))
 
 # ---- threshold ---------------------------------------------------------------------------
 ld = base.scores["log_density"].to_numpy()
@@ -225,13 +228,27 @@ ids = [c for c, role in roles().items() if role == "identifier" and c in origina
 scores_shown = ["explanation", "nearest_segment"] + (["nearest_segment_name"] if names else [])
 scores_shown += ["anomaly_score", "log_density"]
 rest = [c for c in flagged.columns if c in original and c not in ids]
+listed = flagged[ids + scores_shown + rest].head(MAX_LISTED)
+# Wide enough for the longest explanation listed (about 7 pixels a character), so the
+# reasons are read in full; the table scrolls sideways with the IDs pinned on the left.
+longest = int(listed["explanation"].astype(str).str.len().max()) if len(listed) else 40
 st.dataframe(
-    flagged[ids + scores_shown + rest].head(MAX_LISTED),
+    listed,
     hide_index=True,
     column_config={
-        **{c: st.column_config.Column(width="small", pinned=True) for c in ids},
-        "explanation": st.column_config.TextColumn("Why it is unusual", width="large"),
-        "nearest_segment": st.column_config.NumberColumn("Nearest segment", width="small"),
+        **{
+            c: st.column_config.Column(
+                width=max(90, 9 * int(listed[c].astype(str).str.len().max() if len(listed) else 8)),
+                pinned=True,
+            )
+            for c in ids
+        },
+        "explanation": st.column_config.TextColumn(
+            "Why it is unusual", width=min(max(7 * longest, 300), 1400)
+        ),
+        "nearest_segment": st.column_config.NumberColumn(
+            "Segment", width="small", help="The nearest segment."
+        ),
         "nearest_segment_name": st.column_config.TextColumn("Segment name", width="medium"),
         "anomaly_score": st.column_config.NumberColumn(
             "Unusualness (0-100)",

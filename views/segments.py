@@ -203,8 +203,8 @@ elif fit.settings != settings:
     st.caption(
         "The settings above differ from the ones of the results below; press **Fit** to apply."
     )
-for w in seg.warnings:
-    st.warning(md(w))
+if seg.warnings:  # one box: several notes would push the results down the page
+    st.warning("  \n".join(md(w) for w in seg.warnings))
 
 # ---- summary -------------------------------------------------------------------------------
 iterations = s.get("n_iter", "?")
@@ -372,40 +372,39 @@ with t_cert:
 # ---- segment cards -------------------------------------------------------------------------
 st.subheader("Segment cards")
 profiles = report["profiles"]
-per_row = 2
-for start in range(0, seg.k, per_row):
-    cols = st.columns(per_row)
-    for j, col in zip(range(start + 1, min(start + per_row, seg.k) + 1), cols, strict=False):
-        with col.container(border=True):
-            size = int(profiles.loc[j, "size"])
-            st.markdown(
-                f"<span style='color:{segment_colour(j)}'>■</span> **{md(names[j])}**  \n"
-                f"Segment {j}: {count_phrase(size)} ({format_share(profiles.loc[j, 'share'])})",
-                unsafe_allow_html=True,
+for j in range(1, seg.k + 1):
+    with st.container(border=True):
+        size = int(profiles.loc[j, "size"])
+        description = report["descriptions"][j - 1]
+        st.markdown(
+            f"<span style='color:{segment_colour(j)}'>■</span> **{md(names[j])}** · "
+            f"segment {j}: {count_phrase(size)} ({format_share(profiles.loc[j, 'share'])})  \n"
+            + md(description[:1].upper() + description[1:]),
+            unsafe_allow_html=True,
+        )
+        comp = report["comparisons"][j - 1]
+        if len(comp):
+            left, right = st.columns([5, 4])
+            left.dataframe(
+                comp[["label", "segment_text", "average_text", "difference"]],
+                hide_index=True,
+                column_config={
+                    "label": st.column_config.TextColumn("What", width="medium"),
+                    "segment_text": st.column_config.TextColumn("This segment", width="small"),
+                    "average_text": st.column_config.TextColumn("Average customer", width="small"),
+                    "difference": st.column_config.TextColumn(
+                        "Difference",
+                        width="medium",
+                        help="Numbers: the segment's average against the average "
+                        "customer's. Category values: the difference in share, in "
+                        "percentage points.",
+                    ),
+                },
+                key=f"seg_card_{j}",
             )
-            st.markdown(md(report["descriptions"][j - 1]))
-            comp = report["comparisons"][j - 1]
-            if len(comp):
-                st.dataframe(
-                    comp[["label", "segment_text", "average_text", "difference"]],
-                    hide_index=True,
-                    column_config={
-                        "label": st.column_config.TextColumn("What", width="medium"),
-                        "segment_text": st.column_config.TextColumn("This segment"),
-                        "average_text": st.column_config.TextColumn("Average customer"),
-                        "difference": st.column_config.TextColumn(
-                            "Difference",
-                            help="Numbers: the segment's average against the average "
-                            "customer's. Category values: the difference in share, in "
-                            "percentage points.",
-                        ),
-                    },
-                    key=f"seg_card_{j}",
-                )
-                st.plotly_chart(
-                    segment_profile_figure(comp, j, names=names, height=None),
-                    key=f"seg_card_chart_{j}",
-                )
+            right.plotly_chart(
+                segment_profile_figure(comp, j, names=names), key=f"seg_card_chart_{j}"
+            )
 
 # ---- targeting -----------------------------------------------------------------------------
 st.subheader("Target customers")

@@ -91,7 +91,6 @@ seed = c3.number_input(
 if source == SHARED:
     fit_settings = {"source": SHARED, "fit": current.inputs_key}
     names = names_of(current)
-    c2.metric("Segments", current.seg.k, help="From the Segments page.")
     st.caption(
         f"Drawing from the Gaussian mixture of the Segments page ({current.seg.k} segments, "
         "its preparation and segment names)."
@@ -191,8 +190,11 @@ if fit.inputs_key != fit_key:
 
 synth = fit.seg
 sample = fit.extra["sample"]
-for w in synth.warnings:
-    st.warning(md(w))
+# The Segments page already showed its own fit's notes; repeat only the new ones here.
+said = set(current.seg.warnings) if fit.settings.get("source") == SHARED and current_ok else set()
+notes = [w for w in synth.warnings if w not in said]
+if notes:
+    st.warning("  \n".join(md(w) for w in notes))
 cols = list(synth.segmentation.columns)
 reports = cache.synthetic_reports_cached(fit.extra["sample_key"], ds.df, sample, cols)
 fid, priv = reports["fidelity"], reports["privacy"]

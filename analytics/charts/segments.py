@@ -368,30 +368,44 @@ def segment_profile_figure(
     n = max(len(comparison), 1)
     label = segment_label(segment, names)
     panels = [f"{escape(r.label)}: {escape(r.difference)}" for r in comparison.itertuples()] or [""]
-    fig = make_subplots(rows=n, cols=1, subplot_titles=panels, vertical_spacing=0.5 / n)
+    fig = make_subplots(rows=n, cols=1, subplot_titles=panels, vertical_spacing=0.6 / n)
     for i, r in enumerate(comparison.itertuples(), start=1):
         scale = 100.0 if r.kind == "category" else 1.0
         unit = " of customers" if r.kind == "category" else ""
+        values = []
         for who, value, text, colour in (
-            (label, r.segment_value, r.segment_text, segment_colour(segment)),
+            ("This segment", r.segment_value, r.segment_text, segment_colour(segment)),
             ("Average customer", r.average, r.average_text, NEUTRAL_COLOUR),
         ):
+            v = float(value) * scale if np.isfinite(value) else 0.0
+            values.append(v)
             fig.add_trace(
                 go.Bar(
-                    x=[float(value) * scale],
+                    x=[v],
                     y=[who],
                     orientation="h",
                     marker={"color": colour},
                     text=[escape(text)],
-                    textposition="auto",
+                    textposition="outside",
+                    textangle=0,
+                    cliponaxis=False,
                     hovertemplate=f"{who}: {escape(text)}{unit}<extra></extra>",
                     showlegend=False,
-                    meta={"item": escape(r.label), "who": "segment" if who == label else "average"},
+                    meta={"item": escape(r.label), "who": who},
                 ),
                 row=i,
                 col=1,
             )
-        fig.update_xaxes(ticksuffix="%" if r.kind == "category" else "", row=i, col=1)
+        # Room beyond the longer bar for its value label; bars start at 0 unless negative.
+        lo, hi = min(0.0, *values), max(0.0, *values)
+        room = 0.25 * ((hi - lo) or 1.0)
+        fig.update_xaxes(
+            range=[lo - (room if lo < 0 else 0.0), hi + room],
+            ticksuffix="%" if r.kind == "category" else "",
+            row=i,
+            col=1,
+        )
     fig.update_yaxes(autorange="reversed", type="category")
-    h = height if height is not None else 80 + 95 * n
+    fig.update_annotations(font={"size": 13})
+    h = height if height is not None else 70 + 105 * n
     return finish(fig, title=title or f"What sets {label} apart?", height=h)
