@@ -46,8 +46,7 @@ nav = st.navigation(PAGES)
 
 
 def _sidebar() -> None:
-    """What is loaded and fitted now: drawn after the page ran, so an upload or a fit
-    made on this run shows at once."""
+    """What is loaded and fitted now, with the latest reset notice."""
     ds = ensure_dataset()
     st.caption("Current data")
     st.markdown(f"**{md(ds.name)}**  \n{len(ds.df):,} rows · {len(features())} features")
@@ -56,16 +55,18 @@ def _sidebar() -> None:
         s = fit.seg.summary
         st.caption("Current segments")
         st.markdown(f"{s['method_name']}, {s['k']} segments")
-    notice = st.session_state.pop(NOTICE, None)  # said once
+    notice = st.session_state.get(NOTICE)
     if notice:
         st.info(notice, icon=":material/restart_alt:")
 
 
-side = st.sidebar.container()
-try:
-    nav.run()
-finally:
-    # Pages end with st.stop() when they have nothing more to show; the sidebar is
-    # still drawn into its place above, after the page's changes to the session.
-    with side:
-        _sidebar()
+# Drawn before the page (so it is there even when the page stops early with st.stop())
+# and drawn again into the same place after it, so a fit or a change of columns made on
+# this run shows at once. Uploads are read in a callback, before either drawing.
+side = st.sidebar.empty()
+with side.container():
+    _sidebar()
+nav.run()
+with side.container():
+    _sidebar()
+st.session_state[NOTICE] = None  # said once the page has run to its end

@@ -62,7 +62,9 @@ def test_upload_choose_k_fit_and_download(tmp_path: Path) -> None:
             assert not page.get_by_test_id("stException").count()
             # The sidebar names the new table on the same run, not a page later.
             sidebar = page.get_by_test_id("stSidebar")
-            assert sidebar.get_by_text("kunden.csv").count() == 1
+            sidebar.get_by_text("kunden.csv").wait_for()
+            wait_idle(page)
+            assert sidebar.get_by_text("Sample customers").count() == 0
 
             # Segments: choose k = 3, fit.
             page.get_by_test_id("stSidebarNav").get_by_text("Segments").click()

@@ -83,6 +83,8 @@ def test_anomalies_and_synthetic_use_the_segments_mixture() -> None:
 def test_kmeans_on_segments_means_a_mixture_of_the_same_k_is_fitted_here() -> None:
     at = open_page("views/segments.py", "Segments")
     _fit(at, "kmeans", 3)
+    # The sidebar tells the new fit on the run that made it.
+    assert any(m.value == "k-means, 3 segments" for m in at.sidebar.markdown)
     at.switch_page("views/anomalies.py")
     at.run()
     assert not at.exception
@@ -229,3 +231,13 @@ def test_new_data_resets_what_depends_on_it_and_says_so(name: str) -> None:
     at.run()
     fit = at.session_state[SEGMENTATION]  # the new table is fitted on arrival (quick)
     assert fit is not None and fit.seg.data.shape == (51, 3)
+
+
+def test_the_sidebar_is_drawn_even_when_a_page_stops_early(monkeypatch) -> None:
+    from ui import cost
+
+    monkeypatch.setattr(cost, "QUICK_SECONDS", -1.0)  # big table: pages stop at their button
+    at = open_page("views/segments.py", "Segments")
+    assert at.session_state[SEGMENTATION] is None  # the page stopped before any result
+    sidebar = "\n".join(m.value for m in at.sidebar.markdown)
+    assert "Sample customers" in sidebar and "2,000 rows" in sidebar
