@@ -384,7 +384,7 @@ for j in range(1, seg.k + 1):
         )
         comp = report["comparisons"][j - 1]
         if len(comp):
-            left, right = st.columns([5, 4])
+            left, right = st.columns([6, 4])
             left.dataframe(
                 comp[["label", "segment_text", "average_text", "difference"]],
                 hide_index=True,
