@@ -13,7 +13,8 @@ import streamlit as st
 
 from analytics.parallel import limit_blas_threads
 from ui.data import ensure_dataset, features
-from ui.state import SEGMENTATION, init_state
+from ui.state import NOTICE, SEGMENTATION, init_state
+from ui.text import md
 
 
 @st.cache_resource
@@ -31,7 +32,7 @@ st.set_page_config(
     page_title="Segmentation workbench", page_icon=":material/explore:", layout="wide"
 )
 init_state()
-dataset = ensure_dataset()
+ensure_dataset()
 
 PAGES = [
     st.Page("views/data.py", title="Data", icon=":material/table_chart:", default=True),
@@ -44,13 +45,29 @@ PAGES = [
 ]
 nav = st.navigation(PAGES)
 
-with st.sidebar:
+
+def _sidebar() -> None:
+    """What is loaded and fitted now, with the latest reset notice."""
+    ds = ensure_dataset()
     st.caption("Current data")
-    st.markdown(f"**{dataset.name}**  \n{len(dataset.df):,} rows · {len(features())} features")
+    st.markdown(f"**{md(ds.name)}**  \n{len(ds.df):,} rows · {len(features())} features")
     fit = st.session_state.get(SEGMENTATION)
     if fit is not None:
         s = fit.seg.summary
-        st.caption("Latest segmentation")
-        st.markdown(f"{s['method_name']}, k = {s['k']}")
+        st.caption("Current segments")
+        st.markdown(f"{s['method_name']}, {s['k']} segments")
+    notice = st.session_state.get(NOTICE)
+    if notice:
+        st.info(notice, icon=":material/restart_alt:")
 
+
+# Drawn before the page (so it is there even when the page stops early with st.stop())
+# and drawn again into the same place after it, so a fit or a change of columns made on
+# this run shows at once. Uploads are read in a callback, before either drawing.
+side = st.sidebar.empty()
+with side.container():
+    _sidebar()
 nav.run()
+with side.container():
+    _sidebar()
+st.session_state[NOTICE] = None  # said once the page has run to its end

@@ -12,9 +12,15 @@ from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idl
 
 pytestmark = pytest.mark.browser
 
+#: A column name that Markdown would make bold, a formula and a link.
+TRICKY = "**bold** $x$ [a](http://x)"
+#: The analyst's own name for segment 1 (Markdown characters included on purpose).
+RENAMED = "Stammkunden *VIP*"
+
 
 def _customers(path: Path) -> pd.DataFrame:
-    """Three clear groups, an ID column and a non-ASCII text column."""
+    """Three clear groups, an ID column, a non-ASCII text column and a column whose
+    name is Markdown, LaTeX and a link (it must show as typed)."""
     rng = np.random.default_rng(7)
     centres = np.array([[25, 20.0, 80], [45, 70.0, 20], [65, 40.0, 50]])
     g = rng.integers(0, 3, 300)
@@ -24,7 +30,7 @@ def _customers(path: Path) -> pd.DataFrame:
             "kunden_nr": [f"K-{i:05d}" for i in range(300)],
             "alter": np.round(x[:, 0]).astype(int),
             "einkommen_tsd": np.round(x[:, 1], 1),
-            "punkte": np.round(x[:, 2], 1),
+            TRICKY: np.round(x[:, 2], 1),
             "stadt": rng.choice(["Zürich", "Genève", "Bern"], 300),
         }
     )
@@ -54,6 +60,11 @@ def test_upload_choose_k_fit_and_download(tmp_path: Path) -> None:
             rows = page.get_by_test_id("stMetric").filter(has_text="Rows")
             rows.get_by_text("300", exact=True).wait_for()
             assert not page.get_by_test_id("stException").count()
+            # The sidebar names the new table on the same run, not a page later.
+            sidebar = page.get_by_test_id("stSidebar")
+            sidebar.get_by_text("kunden.csv").wait_for()
+            wait_idle(page)
+            assert sidebar.get_by_text("Sample customers").count() == 0
 
             # Segments: choose k = 3, fit.
             page.get_by_test_id("stSidebarNav").get_by_text("Segments").click()
@@ -70,6 +81,19 @@ def test_upload_choose_k_fit_and_download(tmp_path: Path) -> None:
             page.get_by_role("heading", name="Downloads").wait_for()
             wait_idle(page)
             assert not page.get_by_test_id("stException").count()
+
+            # The tricky column name shows as typed in the cards: no bold, link or formula.
+            main = page.get_by_test_id("stMain")
+            assert main.get_by_text("**bold**", exact=False).count() >= 1
+            assert main.locator('a[href="http://x"]').count() == 0
+            assert main.locator(".katex").count() == 0
+
+            # Rename segment 1; the map's legend and the download carry the new name.
+            name_box = page.get_by_role("textbox", name="Segment 1", exact=True)
+            name_box.fill(RENAMED)
+            name_box.press("Enter")
+            wait_idle(page)
+            page.locator(".legendtext", has_text=RENAMED).first.wait_for()
 
             # Download the labelled table and check every row, column and probability.
             with page.expect_download() as info:
@@ -91,6 +115,11 @@ def test_upload_choose_k_fit_and_download(tmp_path: Path) -> None:
     # Probabilities are downloaded rounded to 6 decimals.
     np.testing.assert_allclose(prob.sum(axis=1), 1.0, atol=3 * 5e-7 + 1e-12)
     assert set(got["segment"]) == {1, 2, 3}
+    # The name sits right beside the segment, and segment 1 carries the analyst's name.
+    assert list(got.columns).index("segment_name") == list(got.columns).index("segment") + 1
+    assert set(got.loc[got["segment"] == 1, "segment_name"]) == {RENAMED}
+    assert got.groupby("segment")["segment_name"].nunique().eq(1).all()
+    assert got["segment_name"].nunique() == 3
     np.testing.assert_allclose(got["segment_probability"], prob.max(axis=1))
     assert (prob[np.arange(len(got)), got["segment"].to_numpy() - 1] == prob.max(axis=1)).all()
 

@@ -39,7 +39,7 @@ def test_first_load_of_a_slow_table_asks_to_score(monkeypatch) -> None:
     monkeypatch.setattr(cost, "QUICK_SECONDS", -1.0)  # pretend the table is big
     at = open_page("views/anomalies.py", "Anomalies")
     assert at.session_state[ANOMALIES] is None
-    assert any("Score every row" in i.value and "expected time" in i.value for i in at.info)
+    assert any("Find unusual customers" in i.value and "expected time" in i.value for i in at.info)
     assert not at.get("download_button")
 
 
@@ -49,14 +49,14 @@ def test_scoring_the_sample_flags_the_lowest_share(at: AppTest) -> None:
     n = len(at.session_state[DATASET].df)
     result = at.session_state[ANOMALIES].seg
     assert result.segmentation.k == 4
-    assert metric(at, "Rows") == f"{n:,}"
+    assert metric(at, "Customers") == f"{n:,}"
     assert metric(at, "Flagged") == f"{math.ceil(0.01 * n):,}"
     assert len(at.get("plotly_chart")) == 2  # histogram and map
     flagged = next(d.value for d in at.dataframe if "explanation" in d.value.columns)
     assert len(flagged) == math.ceil(0.01 * n)
     assert flagged["explanation"].str.contains("sd").all()
     labels = [b.label for b in at.get("download_button")]
-    assert any(lab.startswith("Every row with its scores") for lab in labels)
+    assert any(lab.startswith("Every customer with their scores") for lab in labels)
 
 
 def test_moving_the_share_and_the_cutoff(at: AppTest) -> None:
@@ -66,7 +66,7 @@ def test_moving_the_share_and_the_cutoff(at: AppTest) -> None:
     at.run()
     assert not at.exception
     assert metric(at, "Flagged") == f"{math.ceil(0.05 * n):,}"
-    at.radio(key="w_anom_mode").set_value("log-density cutoff")
+    at.radio(key="w_anom_mode").set_value("typicality cutoff")
     at.run()
     assert not at.exception
     slider = at.slider[0]

@@ -43,12 +43,13 @@ def test_each_method_fits_and_shows_results(at: AppTest, method: str) -> None:
     assert result.seg.method == method and result.seg.k == 3
     assert result.settings["method"] == method
     text = markdown_text(at)
-    assert "Fitted:" in text
+    assert "segments** found with" in text
     if method == "gmm":
         assert "BIC" in text and "log-likelihood" in text
     assert metric(at, "Customers") == f"{len(at.session_state[DATASET].df):,}"
     assert metric(at, "Segments") == "3"
-    assert len(at.get("plotly_chart")) == 4  # map, sizes, heatmap, certainty
+    # map, sizes, heatmap, certainty, and one profile chart per segment card
+    assert len(at.get("plotly_chart")) == 4 + 3
     labels = [b.label for b in at.get("download_button")]
     assert any(lab.startswith("Labelled table") for lab in labels)
     assert any(lab.startswith("Segment centres") for lab in labels)
@@ -65,7 +66,7 @@ def test_fit_survives_page_switch_and_targeting_counts(at: AppTest) -> None:
     assert not at.exception
     assert at.session_state[SEGMENTATION] is result
     assert at.selectbox(key="w_seg_method").value == "gmm"  # the controls came back too
-    assert "Fitted:" in markdown_text(at)
+    assert "segments** found with" in markdown_text(at)
 
     seg = result.seg
     for segment, p in [(1, 0.8), (2, 0.95), (3, 0.0)]:

@@ -51,7 +51,7 @@ def test_generating_from_the_sample(at: AppTest) -> None:
     assert list(sample.columns) == list(real.columns)
     assert (sample.dtypes == real.dtypes).all()
     assert metric(at, "Rows generated") == "500"
-    assert metric(at, "Components") == "3"
+    assert metric(at, "Segments") == "3"
     assert len(at.get("plotly_chart")) == 4  # histograms, scatter, correlations, distances
     tables = [d.value for d in at.dataframe]
     privacy = next(t for t in tables if "measure" in t.columns and "note" in t.columns)

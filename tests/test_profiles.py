@@ -336,3 +336,126 @@ def test_segment_names_flow_into_tables_and_targets(gmm):
             gmm.table(names={1: "  "})
     finally:
         gmm.names = {}
+
+
+# --------------------------------------------------------------------------- business words
+
+
+def test_numbers_for_cards_have_separators_sensible_rounding_and_no_scientific_notation():
+    from analytics.studies.profiles import format_number
+
+    assert format_number(12510) == "12,510"
+    assert format_number(12510.4) == "12,510"
+    assert format_number(1.915e-15, scale=1.0) == "0"  # within rounding of 0
+    assert format_number(-1e-9, scale=0.3) == "0"  # never "-0"
+    assert format_number(38.85) == "38.9"
+    assert format_number(0.4567) == "0.457"
+    assert format_number(1_234_567.891) == "1,234,568"
+    assert format_number(float("nan")) == "–"
+    # Decimals follow the column's spread, not the value: 60.56 on a spread of 26.
+    assert format_number(60.56, scale=26.3) == "60.6"
+    assert format_number(2.5e-7, scale=1e-6) == "0"  # at most 6 decimals
+    assert format_number(0.00456) == "0.00456"
+
+
+@given(st.floats(min_value=-1e12, max_value=1e12, allow_nan=False))
+@settings(max_examples=200, deadline=None)
+def test_formatted_numbers_read_back_within_rounding(v):
+    from analytics.studies.profiles import format_number
+
+    text = format_number(v)
+    assert "e" not in text.lower()
+    back = float(text.replace(",", ""))
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    # Off by at most half a unit of the last digit shown (6 decimals at most) ...
+    assert abs(back - v) <= 0.5 * 10.0 ** -max(decimals, 0 if text != "0" else 6) * (1 + 1e-9)
+    # ... which is three significant digits or more for anything from 0.0001 up.
+    if abs(v) >= 1e-4:
+        assert abs(back - v) <= 5e-3 * abs(v) * (1 + 1e-9)
+
+
+def test_counts_and_differences_in_words():
+    from analytics.studies.profiles import count_phrase, difference_phrase
+
+    assert count_phrase(1) == "1 customer"
+    assert count_phrase(0) == "0 customers"
+    assert count_phrase(2000) == "2,000 customers"
+    assert difference_phrase(24.0, 10.0, "numeric") == "2.4× the average"
+    assert difference_phrase(6.0, 10.0, "numeric") == "0.6× the average"
+    assert difference_phrase(10.2, 10.0, "numeric") == "about the average"
+    assert difference_phrase(0.55, 0.43, "category") == "+12 points"
+    assert difference_phrase(0.30, 0.43, "category") == "-13 points"
+    # Values that can be negative get a difference in units, not a ratio.
+    assert difference_phrase(1.5, -0.5, "numeric", scale=1.0) == "+2.00 vs the average"
+    assert difference_phrase(-1.5, 0.0, "numeric", scale=1.0) == "-1.50 vs the average"
+
+
+def test_profile_comparison_matches_pandas_in_original_units(df, gmm):
+    from analytics.studies.profiles import profile_comparison
+
+    comp = profile_comparison(gmm, 1)
+    num = comp[comp["kind"] == "numeric"].set_index("feature")
+    mask = gmm.labels == 1
+    for c in num.index:
+        assert num.at[c, "segment_value"] == pytest.approx(df.loc[mask, c].mean())
+        assert num.at[c, "average"] == pytest.approx(df[c].mean())
+    cat = comp[comp["kind"] == "category"]
+    for r in cat.itertuples():
+        level = r.label.split(": ", 1)[1]
+        assert r.average == pytest.approx((df["region"] == level).mean())
+        assert r.difference.endswith("points")
+    assert comp["label"].iloc[0][0].isupper()  # readable ("Income", not "income")
+
+
+def test_suggested_names_are_short_distinct_and_follow_the_profile(df, gmm):
+    from analytics.studies.profiles import suggest_names
+
+    names = suggest_names(gmm)
+    assert sorted(names) == [1, 2] and len(set(names.values())) == 2
+    eff = effect_sizes(gmm)
+    for j, name in names.items():
+        d = eff[(eff["segment"] == j) & (eff["feature"] == "income")]["effect"].iloc[0]
+        assert ("High income" if d > 0 else "Low income") in name or (
+            ("high income" if d > 0 else "low income") in name
+        )
+
+
+def test_special_words_and_average_segments():
+    from analytics.studies.profiles import suggest_names
+
+    rng = np.random.default_rng(1)
+    n = 300
+    young = np.r_[rng.normal(22, 2, n), rng.normal(60, 3, n)]
+    frame = pd.DataFrame(
+        {"Age": young, "Annual Income (k$)": np.r_[rng.normal(40, 5, n), rng.normal(90, 5, n)]}
+    )
+    seg = segment(frame, "kmeans", 2)
+    names = suggest_names(seg)
+    words = " ".join(names.values())
+    assert "Young" in words and "Older" in words  # age has its own words
+    assert "(k$)" not in words and "annual income" in words  # no bracketed unit
+    # Pure noise: nothing sets the segments apart, yet the names stay distinct.
+    noise = segment(pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)}),
+                    "kmeans", 6)  # fmt: skip
+    assert len(set(suggest_names(noise).values())) == 6
+
+
+@given(st.integers(min_value=2, max_value=7), st.integers(min_value=0, max_value=10_000))
+@settings(max_examples=12, deadline=None)
+def test_names_and_descriptions_are_always_distinct(k, seed):
+    from analytics.studies.profiles import describe_segments, suggest_names
+
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=120),
+            "y": rng.exponential(size=120),
+            "c": rng.choice(["p", "q"], 120),
+        }
+    )
+    seg = segment(frame, "kmeans", k, n_init=1, random_state=seed)
+    names = suggest_names(seg)
+    assert sorted(names) == list(range(1, k + 1))
+    assert len({n.casefold() for n in names.values()}) == k
+    texts = describe_segments(seg)
+    assert len(texts) == k and len(set(texts)) == k

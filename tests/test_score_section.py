@@ -63,10 +63,12 @@ def _upload(at: AppTest, key: str, name: str, data: bytes, mime: str = "text/csv
 def test_model_download_and_empty_section(at: AppTest) -> None:
     buttons = at.get("download_button")
     assert len(buttons) == 1
-    assert buttons[0].proto.label.startswith("Model file (JSON")
+    assert buttons[0].proto.label.startswith("Model file")
     assert buttons[0].proto.ignore_rerun  # on_click="ignore": built on click, no rerun
     assert not at.error
-    assert any("Scoring with the current fit: 3 segments (k-means)" in c.value for c in at.caption)
+    assert any(
+        "Scoring with the current segments: 3 segments (k-means)" in c.value for c in at.caption
+    )
 
 
 def test_scoring_a_new_csv_shows_shares_beside_training(at: AppTest, sample, seg) -> None:

@@ -65,8 +65,10 @@ def segment_report_cached(key: str, _seg: Any) -> dict[str, Any]:
         "means": means,
         "z": z,
         "effects": effects,
-        "descriptions": [
-            profiles.describe_segment(_seg, j, effects=effects) for j in range(1, _seg.k + 1)
+        "descriptions": profiles.describe_segments(_seg, effects),
+        "suggested_names": profiles.suggest_names(_seg, effects),
+        "comparisons": [
+            profiles.profile_comparison(_seg, j, effects) for j in range(1, _seg.k + 1)
         ],
     }
 
@@ -80,8 +82,15 @@ def projection_cached(key: str, x: str | None, y: str | None, sample: int, _seg:
 
 
 @st.cache_data(max_entries=16, show_spinner=False)
-def anomaly_map_cached(key: str, cutoff: float, max_points: int, _result: Any) -> Any:
-    """2-D map figure of the anomaly fit ``key`` with the rows at or below ``cutoff`` marked."""
+def anomaly_map_cached(
+    key: str,
+    cutoff: float,
+    max_points: int,
+    names: tuple[tuple[int, str], ...],
+    _result: Any,
+) -> Any:
+    """2-D map figure of the anomaly fit ``key`` with the rows at or below ``cutoff`` marked;
+    ``names`` are the segment names as ``(segment, name)`` pairs (hashed)."""
     from analytics.charts.anomaly import anomaly_map
     from analytics.studies.anomaly import map_coordinates
 
@@ -92,6 +101,7 @@ def anomaly_map_cached(key: str, cutoff: float, max_points: int, _result: Any) -
         scores["log_density"].to_numpy() <= cutoff,
         segments=scores["nearest_segment"].to_numpy(),
         hover=scores["explanation"].to_numpy(),
+        names=dict(names) or None,
         explained=explained,
         max_points=max_points,
     )

@@ -24,11 +24,17 @@ from ui.state import (
     DATASET,
     FEATURES,
     LOAD_ERROR,
+    NOTICE,
     PREP,
     SEGMENTATION,
     SWEEP,
+    SWEEP_JOB,
     SYNTHETIC,
 )
+from ui.text import md
+
+#: Results that depend on the data, its feature columns and their preparation.
+DEPENDENT_RESULTS = (SEGMENTATION, SWEEP, SWEEP_JOB, ANOMALIES, SYNTHETIC, COMPARISON)
 
 SAMPLE_PATH = Path(__file__).resolve().parent.parent / "sample_data" / "customers.csv"
 SAMPLE_NAME = "Sample customers (customers.csv)"
@@ -90,13 +96,33 @@ def load_bytes(
     return Dataset(name=name, key=key, df=df, report=report, is_sample=is_sample)
 
 
+def reset_results(reason: str | None = None) -> bool:
+    """Forget every result that depends on the data, columns or preparation.
+
+    ``reason`` (a plain sentence) is shown in the sidebar when something was
+    actually forgotten. Returns whether anything was.
+    """
+    had = any(st.session_state.get(key) is not None for key in DEPENDENT_RESULTS)
+    for key in DEPENDENT_RESULTS:
+        st.session_state[key] = None
+    if had and reason:
+        st.session_state[NOTICE] = reason
+    return had
+
+
 def set_dataset(ds: Dataset) -> None:
     """Make ``ds`` the current table and forget results computed on the previous one."""
+    previous = st.session_state.get(DATASET)
     st.session_state[DATASET] = ds
     st.session_state[FEATURES] = None
     st.session_state[LOAD_ERROR] = None
-    for key in (SEGMENTATION, SWEEP, ANOMALIES, SYNTHETIC, COMPARISON):
-        st.session_state[key] = None
+    st.session_state[NOTICE] = None
+    if previous is not None:
+        reset_results(
+            f"New data: {md(ds.name)}. The segments, the comparison of k, the anomalies, "
+            "the method comparison and the synthetic rows of the previous table were cleared; "
+            "each page works them out again for this one."
+        )
 
 
 def ensure_dataset() -> Dataset:
@@ -114,7 +140,7 @@ def try_load_upload(data: bytes, name: str, sheet: str | None = None) -> bool:
     try:
         ds = load_bytes(data, name, sheet=sheet)
     except InputError as exc:
-        st.session_state[LOAD_ERROR] = f"Could not load '{name}': {exc.message}"
+        st.session_state[LOAD_ERROR] = f"Could not load '{md(name)}': {md(exc.message)}"
         return False
     set_dataset(ds)
     return True

@@ -25,6 +25,8 @@ from analytics.model.segment_model import (
     shares_comparison,
 )
 from ui.data import FitResult, load_bytes
+from ui.segment_names import names_of, with_names
+from ui.text import md
 from ui.widgets import download_table, file_stem
 
 #: Widget keys of this section.
@@ -68,13 +70,15 @@ def render_model_download(fit: FitResult, key: str = "seg_dl_model") -> None:
     seg = fit.seg
     stem = file_stem(str(fit.extra.get("dataset", "segments")))
     st.download_button(
-        "Model file (JSON: score new customers later, here or with `python -m analytics score`)",
+        "Model file (to score new customers later)",
         data=lambda seg=seg: model_bytes(seg),
         file_name=f"{stem}_{seg.method}_k{seg.k}_model.json",
         mime="application/json",
         on_click="ignore",
         key=key,
-        help="Preparation and model parameters as plain JSON (no code): safe to open and share.",
+        help="Preparation and model parameters as plain JSON (no code): safe to open and "
+        "share. Upload it below to score new customers, or use it from the command line "
+        "(python -m analytics score).",
     )
 
 
@@ -102,22 +106,24 @@ def render_score_section(fit: FitResult | None) -> None:
     if model_file is not None:
         raw = model_file.getvalue()
         model_key = "file:" + hashlib.sha256(raw).hexdigest()
-        source = f"the model file '{model_file.name}'"
+        source = f"the model file '{md(model_file.name)}'"
         try:
             model = _load_model_cached(model_key, raw)
         except InputError as exc:
-            st.error(f"Could not open '{model_file.name}': {exc.message}")
+            st.error(f"Could not open '{md(model_file.name)}': {md(exc.message)}")
             return
+        names = dict(getattr(model, "names", None) or {})  # model files that carry names
     elif fit is not None:
         model_key = "fit:" + fit.inputs_key
-        source = "the current fit"
+        source = "the current segments"
         model = _model_of_fit_cached(model_key, fit.seg)
+        names = names_of(fit)
     else:
         st.info("Fit segments above, or upload a model file, to score new data.")
         return
     st.caption(
         f"Scoring with {source}: {model.k} segments ({METHOD_NAMES[model.method]}), "
-        f"columns {', '.join(model.columns)}."
+        f"columns {', '.join(md(c) for c in model.columns)}."
     )
     if data_file is None:
         return
@@ -125,15 +131,17 @@ def render_score_section(fit: FitResult | None) -> None:
     try:
         ds = load_bytes(data_file.getvalue(), data_file.name)
     except InputError as exc:
-        st.error(f"Could not read '{data_file.name}': {exc.message}")
+        st.error(f"Could not read '{md(data_file.name)}': {md(exc.message)}")
         return
     try:
         scored, unseen = _score_cached(_sha(model_key, ds.key), model, ds.df)
     except InputError as exc:
-        st.error(f"Could not score '{data_file.name}' with {source}: {exc.message}")
+        st.error(f"Could not score '{md(data_file.name)}' with {source}: {md(exc.message)}")
         return
     seg_col = model.output_names(ds.df.columns)["segment"]
-    _render_result(model, scored, seg_col, unseen, data_file.name, ds.report)
+    if names:
+        scored = with_names(scored, seg_col, names)
+    _render_result(model, scored, seg_col, unseen, data_file.name, ds.report, names)
 
 
 def _render_result(
@@ -143,17 +151,19 @@ def _render_result(
     unseen: dict[str, int],
     name: str,
     report: dict[str, Any],
+    names: dict[int, str],
 ) -> None:
     for c, n in unseen.items():
         st.warning(
-            f"'{c}': {n:,} row(s) hold a value the model never saw; they count as none "
+            f"'{md(c)}': {n:,} row(s) hold a value the model never saw; they count as none "
             "of the known categories."
         )
     comp = shares_comparison(model, scored[seg_col].to_numpy())
     top = int(comp["change"].abs().idxmax())
     row = comp.loc[top]
     shift = (
-        f"Largest shift: segment {top}, {row['training_share']:.1%} in training vs "
+        f"Largest shift: {md(names.get(top, f'segment {top}'))}, "
+        f"{row['training_share']:.1%} in training vs "
         f"{row['new_share']:.1%} in the new data ({100 * row['change']:+.1f} points)."
     )
     if abs(row["change"]) > DRIFT_FLAG:
@@ -161,7 +171,7 @@ def _render_result(
     else:
         st.caption(shift)
     st.metric("Rows scored", f"{len(scored):,}")
-    st.plotly_chart(shares_figure(comp), key="score_shares_chart")
+    st.plotly_chart(shares_figure(comp, names=names or None), key="score_shares_chart")
     st.dataframe(
         comp,
         column_config={

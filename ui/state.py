@@ -32,6 +32,8 @@ SWEEP = "sweep"
 SWEEP_JOB = "sweep_job"
 #: Compare page: the latest comparison, dict(key, result, seconds) (result a MethodComparison).
 COMPARISON = "comparison"
+#: A sentence about what was just reset (new data, other columns), shown in the sidebar.
+NOTICE = "notice"
 #: Anomalies page result and settings.
 ANOMALIES = "anomalies"
 #: Synthetic data page result.
@@ -66,6 +68,7 @@ DEFAULTS: dict[str, Any] = {
         "seed": 0,
     },
     SEGMENTATION: None,
+    NOTICE: None,
     SWEEP: None,
     SWEEP_JOB: None,
     COMPARISON: None,

@@ -15,9 +15,10 @@ from analytics.charts.choose_k import (
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
 from ui import cache, cost
 from ui.data import ensure_dataset, features, inputs_key, prep_options
-from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_JOB, keep_widget
+from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, SWEEP, SWEEP_JOB, keep_widget
 from ui.sweep import SweepJob
 from ui.sweep import step as sweep_step
+from ui.text import md
 from ui.widgets import method_select
 
 st.title("Choose k")
@@ -138,7 +139,7 @@ elif job is not None:
 error = st.session_state.pop("k_error", None)
 
 if error:
-    st.error(error)
+    st.error(md(error))
 
 result = st.session_state.get(SWEEP)
 if result is None:
@@ -155,7 +156,7 @@ if result["key"] != key:
 
 # ---- recommendation ---------------------------------------------------------------------
 if sweep.recommended_k is None:
-    st.warning(sweep.reason)
+    st.warning(md(sweep.reason))
     st.stop()
 m1, m2, m3 = st.columns(3)
 m1.metric("Recommended k", sweep.recommended_k)
@@ -166,9 +167,9 @@ elif sweep.method == "gmm":
 m3.metric("Silhouette", f"{sweep.table.at[sweep.recommended_k, 'silhouette']:.2f}")
 st.success(sweep.reason)
 if sweep.warning:
-    st.warning(sweep.warning)
+    st.warning(md(sweep.warning))
 for note in sweep.notes:
-    st.caption(note)
+    st.caption(md(note))
 
 # ---- one view per criterion ---------------------------------------------------------------
 first = {
@@ -205,11 +206,14 @@ def _use_k(k: int, method: str, cov: str | None) -> None:
     # widget values are gone; drop any left over so the new k shows there.
     for widget in ("w_seg_k", "w_seg_method", "w_seg_cov"):
         st.session_state.pop(widget, None)
+    # The chosen k and method become the current analysis: the Segments page fits them
+    # (at once when quick), and Anomalies and Synthetic data follow that fit.
+    st.session_state[SEGMENTATION] = None
 
 
 cov = str(sweep.table.at[int(chosen), "best_covariance"]) if sweep.method == "gmm" else None
 st.button(
-    f"Use k = {chosen} on the Segments page",
+    f"Use {METHOD_NAMES[sweep.method]} with k = {chosen} on the Segments page",
     key="k_use",
     on_click=_use_k,
     args=(int(chosen), sweep.method, cov),
@@ -219,17 +223,42 @@ if st.session_state[CHOSEN_K] == int(chosen) and st.session_state.get("k_use"):
     st.page_link("views/segments.py", label="Go to Segments", icon=":material/category:")
 
 # ---- stability on demand ------------------------------------------------------------------
-with st.expander("Is this segmentation reproducible? (stability)"):
+# A bordered box, not an expander: the panel stays open while the check runs and after.
+with st.container(border=True):
+    st.markdown("**Is this segmentation reproducible?**")
     st.write(
-        "Refits on five random 80% subsamples for the recommended k and its neighbours, and "
-        "compares every pair on the rows they share (adjusted Rand index: 1 = the same "
-        "segments, 0 = chance)."
+        "Refits on five random 80% samples of the customers for the recommended k and its "
+        "neighbours, and checks whether customers land in the same segments each time."
     )
-    if st.button("Check stability", key="k_stability"):
-        with st.spinner("Refitting on resamples…"):
+    if st.button(
+        "Check stability",
+        key="k_stability",
+        help="Compares every pair of refits on the customers they share with the adjusted "
+        "Rand index (1 = the same segments, 0 = no better than chance).",
+    ):
+        with st.spinner("Refitting on samples of the customers…"):
             try:
                 result["stability"] = cache.stability_cached(result["key"], sweep)
             except InputError as exc:
-                st.error(exc.message)
+                st.error(md(exc.message))
     if result.get("stability") is not None:
-        st.dataframe(result["stability"], key="k_stability_table")
+        st.dataframe(
+            result["stability"],
+            column_config={
+                "_index": st.column_config.NumberColumn("Segments (k)"),
+                "mean_ari": st.column_config.NumberColumn(
+                    "Agreement, average",
+                    format="%.2f",
+                    help="Average adjusted Rand index over pairs of refits (1 = identical).",
+                ),
+                "min_ari": st.column_config.NumberColumn(
+                    "Agreement, worst pair",
+                    format="%.2f",
+                    help="Lowest adjusted Rand index of any pair of refits.",
+                ),
+                "n_resamples": st.column_config.NumberColumn("Refits"),
+                "rows_per_resample": st.column_config.NumberColumn("Customers per refit"),
+                "verdict": st.column_config.TextColumn("Verdict", width="large"),
+            },  # fmt: skip
+            key="k_stability_table",
+        )

@@ -14,12 +14,36 @@ from ui.data import (
     ensure_dataset,
     features,
     load_bytes,
+    reset_results,
     set_dataset,
     sha256,
     try_load_upload,
 )
 from ui.rfm import rfm_section
 from ui.state import FEATURES, LAST_UPLOAD, LOAD_ERROR, PREP, keep_widget
+from ui.text import md
+
+UPLOAD = "w_upload"
+
+
+def _take_upload() -> None:
+    """Read a newly chosen file before the page runs, so the sidebar and every page of
+    this run already show it (a callback runs ahead of the script)."""
+    upload = st.session_state.get(UPLOAD)
+    if upload is None:
+        return
+    data = upload.getvalue()
+    digest = sha256(data)
+    # Re-read only when a different file arrives; reruns keep what is loaded.
+    if st.session_state[LAST_UPLOAD] != digest:
+        st.session_state[LAST_UPLOAD] = digest
+        try_load_upload(data, upload.name)
+
+
+def _use_sample() -> None:
+    set_dataset(load_bytes(SAMPLE_PATH.read_bytes(), SAMPLE_NAME, is_sample=True))
+    st.session_state[LAST_UPLOAD] = None
+
 
 st.title("Data")
 st.write(
@@ -32,26 +56,21 @@ with left:
     upload = st.file_uploader(
         "Upload a CSV file or an Excel workbook",
         type=["csv", "txt", "tsv", *(s.lstrip(".") for s in WORKBOOK_SUFFIXES)],
+        key=UPLOAD,
+        on_change=_take_upload,
         help="CSV: comma, semicolon, tab or pipe separated; any common encoding. "
         f"Workbooks: .xlsx, .xlsm, .xls or .ods, first sheet unless you choose another. "
         f"Up to {MAX_UPLOAD_MB} MB.",
     )
 with right:
     st.write("")
-    if st.button("Use the sample data", help="About 2,000 made-up customers"):
-        set_dataset(load_bytes(SAMPLE_PATH.read_bytes(), SAMPLE_NAME, is_sample=True))
-        st.session_state[LAST_UPLOAD] = None
+    st.button("Use the sample data", help="About 2,000 made-up customers", on_click=_use_sample)
 
-if upload is not None:
-    data = upload.getvalue()
-    digest = sha256(data)
-    # Re-read only when a different file arrives; reruns keep what is loaded.
-    if st.session_state[LAST_UPLOAD] != digest:
-        st.session_state[LAST_UPLOAD] = digest
-        with st.spinner(f"Reading {upload.name}…"):
-            try_load_upload(data, upload.name)
+_take_upload()  # a file already chosen before this page was drawn (the callback missed it)
 
 ds = ensure_dataset()
+data = upload.getvalue() if upload is not None else b""
+digest = sha256(data) if upload is not None else ""
 sheets = ds.report.get("sheets") or []
 same_file = upload is not None and ds.report.get("filename") == upload.name and not ds.is_sample
 if same_file and len(sheets) > 1 and st.session_state[LAST_UPLOAD] == digest:
@@ -73,7 +92,7 @@ if st.session_state[LOAD_ERROR]:
 df = ds.df
 rep = ds.report
 
-st.subheader(ds.name)
+st.subheader(md(ds.name))
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Rows", f"{len(df):,}")
 c2.metric("Columns", f"{df.shape[1]:,}")
@@ -87,13 +106,13 @@ else:
     c4.metric("Delimiter", str(delim))
 extras = []
 if rep.get("decimal") and rep.get("decimal") != ".":
-    extras.append(f"decimal comma ('{rep['decimal']}')")
+    extras.append(f"decimal comma ('{md(rep['decimal'])}')")
 if rep.get("thousands"):
-    extras.append(f"thousands separator '{rep['thousands']}'")
+    extras.append(f"thousands separator '{md(rep['thousands'])}'")
 if extras:
     st.caption("Detected " + " and ".join(extras) + ".")
 for w in rep.get("warnings") or []:
-    st.warning(w)
+    st.warning(md(w))
 
 st.dataframe(df.head(200), height=260)
 st.caption(f"Showing the first {min(200, len(df))} of {len(df):,} rows.")
@@ -134,6 +153,11 @@ chosen = st.multiselect(
     key=keep_widget(f"w_features_{ds.key[:12]}", features()),
     help="IDs, dates, constant and mostly empty columns are left out by default; the table above says why.",
 )
+if chosen != features():
+    reset_results(
+        "The feature columns changed: the segments, the comparison of k, the anomalies "
+        "and the synthetic rows were cleared and are worked out again from the new columns."
+    )
 st.session_state[FEATURES] = chosen
 if not chosen:
     st.warning("Choose at least one column to segment on.")
@@ -145,7 +169,9 @@ scaling = p1.radio(
     "Scaling",
     ["standard", "robust", "none"],
     key=keep_widget("w_scaling", prep["scaling"]),
-    help="Standard: z-scores. Robust: median and interquartile range (less swayed by extremes).",
+    help="How columns with different units are put on one footing. Standard: subtract "
+    "the mean, divide by the standard deviation (z-scores). Robust: median and "
+    "interquartile range, less swayed by extreme values. None: as they are.",
 )
 impute = p2.radio(
     "Fill missing numbers with",
@@ -161,7 +187,14 @@ log_cols = p3.multiselect(
     ),
     help="log(1 + x) for right-skewed, non-negative amounts such as spend or income.",
 )
-st.session_state[PREP] = {"scaling": scaling, "impute": impute, "log_transform": log_cols}
+new_prep = {"scaling": scaling, "impute": impute, "log_transform": log_cols}
+if new_prep != {**prep, "log_transform": list(prep.get("log_transform") or [])}:
+    reset_results(
+        "The preparation changed: the segments, the comparison of k, the anomalies and "
+        "the synthetic rows were cleared and are worked out again with the new preparation."
+    )
+st.session_state[PREP] = new_prep
 st.success(
-    f"Ready: {len(chosen)} feature(s), {scaling} scaling. Go to **Choose k** or **Segments**."
+    f"Ready: {len(chosen)} {'column' if len(chosen) == 1 else 'columns'}, {scaling} scaling. "
+    "Go to **Choose k** or **Segments**."
 )

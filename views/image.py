@@ -29,6 +29,7 @@ from ui.state import (
     IMAGE_SETTINGS,
     keep_widget,
 )
+from ui.text import md
 from ui.widgets import file_stem, method_select
 
 #: Photos scikit-learn ships with its package (no download needed).
@@ -104,11 +105,13 @@ else:
                 )
 
 if st.session_state[IMAGE_LOAD_ERROR]:
-    st.error(st.session_state[IMAGE_LOAD_ERROR] + " The previously loaded image is still in use.")
+    st.error(
+        md(st.session_state[IMAGE_LOAD_ERROR]) + " The previously loaded image is still in use."
+    )
 
 img: dict[str, Any] = st.session_state[IMAGE]
 height, width = img["rgb"].shape[:2]
-st.subheader(img["name"])
+st.subheader(md(img["name"]))
 st.caption(f"{width:,} x {height:,} pixels ({width * height / 1e6:.1f} megapixels)")
 for note in img["notes"]:
     st.info(note)
@@ -136,20 +139,21 @@ with c3:
     cov = saved["covariance_type"]
     if method == "fcm":
         m = st.slider(
-            "Fuzzifier m",
+            "How soft the regions are",
             1.1,
             3.0,
             step=0.1,
             key=keep_widget("w_img_m", m),
-            help="Near 1: almost hard regions; larger: softer memberships.",
+            help="The fuzzifier m of fuzzy c-means. Near 1: every pixel belongs to one "
+            "region; larger: pixels share their membership between regions.",
         )
     elif method == "gmm":
         cov = st.selectbox(
-            "Covariance type",
+            "Region shapes",
             COVARIANCE_TYPES,
             key=keep_widget("w_img_cov", cov),
-            help="full: any ellipse in colour space; tied: one shared shape; "
-            "diag: axis-aligned; spherical: round (like k-means).",
+            help="The covariance type. full: any oval in colour space; tied: one shared "
+            "shape; diag: ovals along the colour axes; spherical: round (like k-means).",
         )
 with st.expander("More settings"):
     a1, a2, a3 = st.columns(3)
@@ -212,7 +216,9 @@ if st.button("Segment", type="primary", key="img_segment"):
             )
             status.update(label=f"Segmented in {seconds:.1f} s", state="complete", expanded=False)
 if seg_error:
-    st.error(seg_error + " The image stays loaded; change the settings and press Segment again.")
+    st.error(
+        md(seg_error) + " The image stays loaded; change the settings and press Segment again."
+    )
 
 # ---- original and segmented ----------------------------------------------------------------
 fit: FitResult | None = st.session_state[IMAGE_RESULT]

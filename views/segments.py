@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-import pandas as pd
 import streamlit as st
 
 from analytics import InputError, segment
@@ -12,6 +11,7 @@ from analytics.charts.base import segment_colour
 from analytics.charts.segments import (
     profile_heatmap_figure,
     segment_map_figure,
+    segment_profile_figure,
     sizes_figure,
     top_probability_figure,
 )
@@ -21,10 +21,12 @@ from analytics.studies.profiles import (
     ambiguous_rows,
     assignment_strength,
     centres_and_profiles,
+    count_phrase,
+    format_share,
+    readable_name,
     strength_name,
     target_mask,
     target_rows,
-    top_effects,
 )
 from ui import cache, cost
 from ui.data import (
@@ -37,26 +39,22 @@ from ui.data import (
     roles,
 )
 from ui.score import render_model_download, render_score_section
+from ui.segment_names import clean_names, labelled_table, names_of, set_names, with_names
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, keep_widget
+from ui.text import md
 from ui.widgets import download_table, file_stem, method_select
 
 #: Points drawn on the maps at most (a random sample beyond this, every segment kept visible).
 MAP_SAMPLE = 5000
 #: Top-two probabilities closer than this make a row "ambiguous".
 AMBIGUITY_MARGIN = 0.1
-
-
-def _value(v: float, kind: str) -> str:
-    """A mean (numbers) or a share (category levels), for the segment cards."""
-    if v != v:  # NaN: no rows on that side
-        return "–"
-    return f"{v:.0%}" if kind == "category" else f"{v:,.4g}"
-
-
-def _effect(v: float, kind: str) -> str:
-    if v != v:
-        return "–"
-    return f"{v * 100:+.0f} pts" if kind == "category" else f"d = {v:+.2f}"
+#: The covariance types in words (the select box shows these).
+SHAPE_WORDS = {
+    "full": "any oval (full)",
+    "tied": "one shared shape (tied)",
+    "diag": "ovals along the axes (diag)",
+    "spherical": "round (spherical)",
+}
 
 
 st.title("Segments")
@@ -89,36 +87,43 @@ k = c2.number_input(
 with c3:
     if method == "fcm":
         m = st.slider(
-            "Fuzzifier m",
+            "How soft the memberships are",
             1.1,
             3.0,
             step=0.1,
             key=keep_widget("w_seg_m", float(saved["m"])),
-            help="Near 1: almost hard labels; larger: softer memberships.",
+            help="The fuzzifier m of fuzzy c-means. Near 1: almost every customer "
+            "belongs to one segment; larger: customers share their membership between "
+            "segments. 2 is the usual choice.",
         )
     else:
         m = float(saved["m"])
     if method == "gmm":
         cov = st.selectbox(
-            "Covariance type",
+            "Segment shapes",
             COVARIANCE_TYPES,
+            format_func=SHAPE_WORDS.get,
             key=keep_widget("w_seg_cov", saved["covariance_type"]),
-            help="full: any ellipse; tied: one shared shape; diag: axis-aligned; "
-            "spherical: round (like k-means).",
+            help="The mixture's covariance type. full: each segment any oval shape; "
+            "tied: one shared shape; diag: ovals along the columns' axes; "
+            "spherical: round, like k-means.",
         )
     else:
         cov = saved["covariance_type"]
 with st.expander("More settings"):
     a1, a2, a3 = st.columns(3)
     n_init = a1.number_input(
-        "Starts", 1, 20, step=1, key=keep_widget("w_seg_n_init", int(saved["n_init"])),
-        help="Independent starts; the best is kept (k-means, Gaussian mixture).",
+        "Attempts", 1, 20, step=1, key=keep_widget("w_seg_n_init", int(saved["n_init"])),
+        help="Independent starts (n_init); the best is kept (k-means, Gaussian mixture).",
     )  # fmt: skip
     max_iter = a2.number_input(
-        "Max iterations", 10, 5000, step=10, key=keep_widget("w_seg_max_iter", int(saved["max_iter"]))
+        "Most refining steps", 10, 5000, step=10,
+        key=keep_widget("w_seg_max_iter", int(saved["max_iter"])),
+        help="Maximum iterations of the fit (max_iter).",
     )  # fmt: skip
     seed = a3.number_input(
-        "Random seed", 0, 2**31 - 1, step=1, key=keep_widget("w_seg_seed", int(saved["seed"]))
+        "Random seed", 0, 2**31 - 1, step=1, key=keep_widget("w_seg_seed", int(saved["seed"])),
+        help="The same seed on the same data gives the same segments.",
     )  # fmt: skip
 
 settings = {
@@ -147,7 +152,7 @@ expected = cost.expected_seconds(len(ds.df), len(feats), int(k), int(n_init))
 auto = bool(feats) and st.session_state[SEGMENTATION] is None and cost.is_quick(expected)
 fit_error: str | None = None
 if st.button("Fit", type="primary", disabled=not feats, key="seg_fit") or auto:
-    with st.status(f"Fitting {METHOD_NAMES[method]} with {k} segments…", expanded=True) as status:
+    with st.status(f"Finding {k} segments with {METHOD_NAMES[method]}…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting")
         started = time.perf_counter()
         try:
@@ -163,7 +168,7 @@ if st.button("Fit", type="primary", disabled=not feats, key="seg_fit") or auto:
                 **method_params,
             )
         except InputError as exc:
-            status.update(label="The fit did not run", state="error", expanded=False)
+            status.update(label="No segments were found", state="error", expanded=False)
             fit_error = exc.message
         else:
             seconds = time.perf_counter() - started
@@ -174,11 +179,11 @@ if st.button("Fit", type="primary", disabled=not feats, key="seg_fit") or auto:
                 seconds=seconds,
                 extra={"dataset": ds.name},
             )
-            status.update(label=f"Fitted in {seconds:.1f} s", state="complete", expanded=False)
+            status.update(label=f"Done in {seconds:.1f} s", state="complete", expanded=False)
 if not feats:
     st.warning("No feature columns are chosen: pick some on the Data page.")
 if fit_error:
-    st.error(fit_error + " The data stays loaded; change the settings and press Fit again.")
+    st.error(md(fit_error) + " The data stays loaded; change the settings and press **Fit** again.")
 
 fit: FitResult | None = st.session_state[SEGMENTATION]
 if fit is None:
@@ -200,28 +205,75 @@ elif fit.settings != settings:
     st.caption(
         "The settings above differ from the ones of the results below; press **Fit** to apply."
     )
-for w in seg.warnings:
-    st.warning(w)
+if seg.warnings:  # one box: several notes would push the results down the page
+    st.warning("  \n".join(md(w) for w in seg.warnings))
 
 # ---- summary -------------------------------------------------------------------------------
-parts = [f"**{s['method_name']}**, k = {s['k']}"]
-if s["method"] == "gmm":
-    parts.append(f"{s['params']['covariance_type']} covariance")
-parts.append(
-    f"{'converged' if s.get('converged') else 'did not converge'} after {s.get('n_iter', '?')} iterations"
+iterations = s.get("n_iter", "?")
+settled = "settled" if s.get("converged") else "had not settled"
+st.markdown(
+    f"**{s['k']} segments** found with {s['method_name']} on "
+    f"{count_phrase(s['n_rows'])} in {fit.seconds:.1f} s ({settled} after {iterations} steps)."
 )
-if s["method"] == "gmm":
-    parts.append(f"BIC {s['bic']:,.0f}, log-likelihood {s['log_likelihood']:,.0f}")
-elif s["method"] == "fcm":
-    parts.append(f"partition coefficient {s['partition_coefficient']:.2f}")
-else:
-    parts.append(f"inertia {s['inertia']:,.1f}")
-if s.get("strategy"):
-    parts.append(str(s["strategy"]))
-st.markdown("Fitted: " + "; ".join(parts) + f" ({fit.seconds:.1f} s).")
+with st.expander("About the method"):
+    lines = [
+        f"- Method: {s['method_name']}, k = {s['k']}, random seed {fit.settings['seed']}.",
+        f"- {'Converged' if s.get('converged') else 'Did not converge'} after {iterations} "
+        "iterations.",
+    ]
+    if s["method"] == "gmm":
+        lines.append(
+            f"- Covariance type: {s['params']['covariance_type']}. BIC {s['bic']:,.0f}, "
+            f"log-likelihood {s['log_likelihood']:,.0f} (lower BIC: a better trade-off "
+            "between fit and complexity). Probabilities are the posterior probabilities "
+            "of the mixture components."
+        )
+    elif s["method"] == "fcm":
+        lines.append(
+            f"- Fuzzifier m = {fit.settings['m']:.1f}; partition coefficient "
+            f"{s['partition_coefficient']:.2f} (1 = every customer fully in one segment, "
+            f"1/k = no structure). Probabilities are the fuzzy memberships."
+        )
+    else:
+        lines.append(
+            f"- Inertia (within-segment sum of squared distances) {s['inertia']:,.1f}. "
+            "k-means gives hard labels: every probability is 1."
+        )
+    if s.get("strategy"):
+        lines.append(f"- {md(s['strategy'])}")
+    lines.append(
+        "- Differences on the cards: numbers as the ratio of the segment's average to the "
+        "average customer's (or the difference, for columns that can be negative), "
+        "ranked by Cohen's d (0.5 medium, 1 large); category values as the difference in "
+        "share, in percentage points. The heatmap shows how many standard deviations each "
+        "segment's average is from the overall average."
+    )
+    st.markdown("\n".join(lines))
 
 key = fit.inputs_key
 report = cache.segment_report_cached(key, seg)
+if "names" not in fit.extra:
+    fit.extra["names"] = dict(report["suggested_names"])
+
+# ---- names ---------------------------------------------------------------------------------
+st.subheader("Segment names")
+st.caption(
+    "Each segment has a name suggested from what sets it apart. Type over it to use your "
+    "own words: the names appear on every chart, card and download."
+)
+current = names_of(fit)
+typed: dict[int, str] = {}
+name_cols = st.columns(min(seg.k, 4))
+for j in range(1, seg.k + 1):
+    typed[j] = name_cols[(j - 1) % len(name_cols)].text_input(
+        f"Segment {j}",
+        key=keep_widget(f"w_seg_name_{key[:12]}_{j}", current[j]),
+        max_chars=60,
+    )
+names = clean_names(typed, seg.k, report["suggested_names"])
+if names != current:
+    set_names(fit, names)
+
 ambiguous = ambiguous_rows(seg, AMBIGUITY_MARGIN)
 strength = strength_name(seg)  # probability (GMM), membership (FCM) or margin (k-means)
 m1, m2, m3, m4 = st.columns(4)
@@ -229,7 +281,7 @@ m1.metric("Customers", f"{s['n_rows']:,}")
 m2.metric("Segments", s["k"])
 m3.metric("Columns used", len(s["columns"]), help=f"{s['n_features']} prepared features.")
 m4.metric(
-    "Ambiguous customers",
+    "Unsure assignments",
     f"{int(ambiguous.sum()):,}",
     help=(
         f"Margin to the next centre at most {AMBIGUITY_MARGIN:.2f}."
@@ -251,13 +303,18 @@ t_map, t_sizes, t_prof, t_cert = st.tabs(["Map", "Sizes", "Profiles", "Certainty
 with t_map:
     v1, v2, v3 = st.columns([2, 2, 2])
     numeric = list(seg.preparer.numeric)
-    views = ["PCA of the prepared features"] + (["Two columns"] if len(numeric) >= 2 else [])
-    view = v1.radio("View", views, key=keep_widget(f"w_seg_view_{len(views)}", views[0]))
+    views = ["Summary of all columns (PCA)"] + (["Two columns"] if len(numeric) >= 2 else [])
+    view = v1.radio(
+        "View",
+        views,
+        key=keep_widget(f"w_seg_view_{len(views)}", views[0]),
+        help="PCA squeezes every column into the two directions along which customers differ most.",
+    )
     encode = v2.radio(
-        "Probability shown by",
+        "Certainty shown by",
         ["size", "opacity"],
         key=keep_widget("w_seg_encode", "size"),
-        help="As in the PDSH chapter: small or faint points are uncertain assignments.",
+        help="Small or faint points are customers the model is unsure about.",
     )
     show_shapes = False
     if seg.method == "gmm":
@@ -269,11 +326,17 @@ with t_map:
     if view == "Two columns":
         a, b = st.columns(2)
         # Keys carry the fit so a stored column from another fit is never out of the options.
-        x = a.selectbox("Horizontal", numeric, key=keep_widget(f"w_seg_x_{key[:12]}", numeric[0]))
-        y = b.selectbox("Vertical", numeric, key=keep_widget(f"w_seg_y_{key[:12]}", numeric[1]))
+        x = a.selectbox(
+            "Horizontal", numeric, format_func=readable_name,
+            key=keep_widget(f"w_seg_x_{key[:12]}", numeric[0]),
+        )  # fmt: skip
+        y = b.selectbox(
+            "Vertical", numeric, format_func=readable_name,
+            key=keep_widget(f"w_seg_y_{key[:12]}", numeric[1]),
+        )  # fmt: skip
     proj = cache.projection_cached(key, x, y, MAP_SAMPLE, seg)
     st.plotly_chart(
-        segment_map_figure(proj, encode=encode, ellipses=show_shapes),
+        segment_map_figure(proj, names=names, encode=encode, ellipses=show_shapes),
         key="seg_map",
     )
     if proj.sampled:
@@ -282,17 +345,34 @@ with t_map:
             "every segment keeps some points) so the chart stays fast."
         )
     if proj.note:
-        st.caption(proj.note)
+        st.caption(md(proj.note))
 with t_sizes:
-    st.plotly_chart(sizes_figure(seg.sizes), key="seg_sizes")
+    st.plotly_chart(sizes_figure(seg.sizes, names=names), key="seg_sizes")
 with t_prof:
     if report["z"].shape[1]:
-        st.plotly_chart(profile_heatmap_figure(report["z"], report["means"]), key="seg_heatmap")
-        st.caption(
-            "Red: the segment's mean is above the overall mean; blue: below (in standard "
-            "deviations). Category rows compare the share of customers with that value."
+        st.plotly_chart(
+            profile_heatmap_figure(report["z"], report["means"], names=names),
+            key="seg_heatmap",
         )
-    st.dataframe(report["profiles"], key="seg_profiles_table")
+        st.caption(
+            "Red: the segment's average is above the average customer's; blue: below. "
+            "Category rows compare the share of customers with that value."
+        )
+    profiles = report["profiles"]
+    shown = profiles[[c for c in profiles.columns if not str(c).endswith(" z-score")]].copy()
+    shown.insert(0, "name", [names[j] for j in shown.index])
+    st.dataframe(
+        shown,
+        column_config={
+            "share": st.column_config.NumberColumn("share", format="percent"),
+            **{
+                c: st.column_config.NumberColumn(readable_name(c[: -len(" mean")]) + " (average)")
+                for c in shown.columns
+                if str(c).endswith(" mean")
+            },
+        },
+        key="seg_profiles_table",
+    )
 with t_cert:
     st.plotly_chart(
         top_probability_figure(
@@ -303,54 +383,52 @@ with t_cert:
 
 # ---- segment cards -------------------------------------------------------------------------
 st.subheader("Segment cards")
-effects = report["effects"]
 profiles = report["profiles"]
-per_row = 2
-for start in range(0, seg.k, per_row):
-    cols = st.columns(per_row)
-    for j, col in zip(range(start + 1, min(start + per_row, seg.k) + 1), cols, strict=False):
-        with col.container(border=True):
-            st.markdown(
-                f"<span style='color:{segment_colour(j)}'>■</span> **Segment {j}**: "
-                f"{int(profiles.loc[j, 'size']):,} customers ({profiles.loc[j, 'share']:.0%})",
-                unsafe_allow_html=True,
-            )
-            st.markdown(report["descriptions"][j - 1])
-            top = top_effects(effects, j)
-            st.dataframe(
-                pd.DataFrame(
-                    {
-                        "feature": [
-                            f"{r.feature} = {r.level}" if r.kind == "category" else r.feature
-                            for r in top.itertuples()
-                        ],
-                        "segment": [_value(r.segment_value, r.kind) for r in top.itertuples()],
-                        "others": [_value(r.rest_value, r.kind) for r in top.itertuples()],
-                        "effect": [_effect(r.effect, r.kind) for r in top.itertuples()],
-                    }
-                ),
+for j in range(1, seg.k + 1):
+    with st.container(border=True):
+        size = int(profiles.loc[j, "size"])
+        description = report["descriptions"][j - 1]
+        st.markdown(
+            f"<span style='color:{segment_colour(j)}'>■</span> **{md(names[j])}** · "
+            f"segment {j}: {count_phrase(size)} ({format_share(profiles.loc[j, 'share'])})  \n"
+            + md(description[:1].upper() + description[1:]),
+            unsafe_allow_html=True,
+        )
+        comp = report["comparisons"][j - 1]
+        if len(comp):
+            left, right = st.columns([6, 4])
+            left.dataframe(
+                comp[["label", "segment_text", "average_text", "difference"]],
                 hide_index=True,
                 column_config={
-                    "effect": st.column_config.TextColumn(
-                        "effect",
-                        help="Numbers: Cohen's d (0.5 medium, 1 large). "
-                        "Categories: difference in share, in percentage points.",
-                    )
+                    "label": st.column_config.TextColumn("What", width="medium"),
+                    "segment_text": st.column_config.TextColumn("This segment", width="small"),
+                    "average_text": st.column_config.TextColumn("Average customer", width="small"),
+                    "difference": st.column_config.TextColumn(
+                        "Difference",
+                        width="medium",
+                        help="Numbers: the segment's average against the average "
+                        "customer's. Category values: the difference in share, in "
+                        "percentage points.",
+                    ),
                 },
                 key=f"seg_card_{j}",
+            )
+            right.plotly_chart(
+                segment_profile_figure(comp, j, names=names), key=f"seg_card_chart_{j}"
             )
 
 # ---- targeting -----------------------------------------------------------------------------
 st.subheader("Target customers")
 st.write(
-    "Pick a segment and how sure the model must be. As in the car A / car B example, "
-    "a campaign can go to the customers most likely to belong, not to everyone labelled so."
+    "Pick a segment and how sure the model must be: a campaign can go to the customers "
+    "most likely to belong to it, rather than to everyone the model put there."
 )
 g1, g2, g3 = st.columns([2, 2, 1])
 target = g1.selectbox(
     "Segment",
     list(range(1, seg.k + 1)),
-    format_func=lambda j: f"Segment {j}: {report['descriptions'][j - 1]}",
+    format_func=lambda j: f"{j}. {names[j]}",
     key=keep_widget(f"w_seg_target_{seg.k}", 1),
 )
 min_p = g2.slider(
@@ -362,7 +440,9 @@ g3.metric("Customers who qualify", f"{qualify:,}")
 stem = file_stem(fit.extra.get("dataset", ds.name))
 download_table(
     f"Download these {qualify:,} customers",
-    lambda seg=seg, target=target, min_p=min_p: target_rows(seg, target, min_p),
+    lambda seg=seg, target=target, min_p=min_p, names=names: with_names(
+        target_rows(seg, target, min_p), seg.output_names(seg.data.columns)["segment"], names
+    ),
     f"{stem}_segment{target}_p{min_p:.2f}",
     "seg_dl_target",
     disabled=qualify == 0,
@@ -376,7 +456,7 @@ download_table(
     "Labelled table (every row, with segment and "
     + {"gmm": "probabilities", "fcm": "memberships", "kmeans": "distances to centres"}[seg.method]
     + ")",
-    lambda seg=seg: seg.table(probability_decimals=PROBABILITY_DECIMALS),
+    lambda seg=seg, names=names: labelled_table(seg, names, PROBABILITY_DECIMALS),
     f"{stem}_segments",
     "seg_dl_table",
     where=d1,
@@ -392,7 +472,7 @@ download_table(
 )
 download_table(
     "Segment centres and profiles",
-    lambda seg=seg: centres_and_profiles(seg),
+    lambda seg=seg, names=names: with_names(centres_and_profiles(seg), "segment", names),
     f"{stem}_segment_profiles",
     "seg_dl_profiles",
     where=d2,

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.subplots import make_subplots
 
 from analytics.charts.base import (
+    NEUTRAL_COLOUR,
     OUTLIER_SYMBOL,
     SEGMENT_COLOURS,
     bulk_range,
@@ -37,6 +39,7 @@ __all__ = [
     "profile_heatmap_figure",
     "segment_colour",
     "segment_map_figure",
+    "segment_profile_figure",
     "sizes_figure",
     "top_probability_figure",
 ]
@@ -332,3 +335,77 @@ def top_probability_figure(
     return finish(
         fig, title=full, height=height, x_title="Top segment probability", y_title="Customers"
     )
+
+
+def segment_profile_figure(
+    comparison: pd.DataFrame,
+    segment: int,
+    *,
+    names: Mapping[int, str] | None = None,
+    title: str | None = None,
+    height: int | None = None,
+) -> go.Figure:
+    """One segment against the average customer, item by item, in original units.
+
+    Each item (a numeric column's mean, or a category level's share) gets its own
+    small panel with its own axis, since the columns have different units: a bar
+    for the segment (in its colour) and one for the average customer (grey), each
+    labelled with its value as on the segment's card.
+
+    Parameters
+    ----------
+    comparison : DataFrame of shape (n_items, ...) as from
+        :func:`analytics.studies.profiles.profile_comparison` (``label``, ``kind``,
+        ``segment_value``, ``average``, ``segment_text``, ``average_text``, ``difference``)
+    segment : the segment's number (its colour and name)
+    names : optional segment names, ``{segment: name}``
+    title : what the chart answers; default "What sets <name> apart?"
+
+    Returns
+    -------
+    go.Figure with two Bar traces per item (segment, then average), one panel per item
+    """
+    n = max(len(comparison), 1)
+    label = segment_label(segment, names)
+    panels = [f"{escape(r.label)}: {escape(r.difference)}" for r in comparison.itertuples()] or [""]
+    fig = make_subplots(rows=n, cols=1, subplot_titles=panels, vertical_spacing=0.6 / n)
+    for i, r in enumerate(comparison.itertuples(), start=1):
+        scale = 100.0 if r.kind == "category" else 1.0
+        unit = " of customers" if r.kind == "category" else ""
+        values = []
+        for who, value, text, colour in (
+            ("This segment", r.segment_value, r.segment_text, segment_colour(segment)),
+            ("Average customer", r.average, r.average_text, NEUTRAL_COLOUR),
+        ):
+            v = float(value) * scale if np.isfinite(value) else 0.0
+            values.append(v)
+            fig.add_trace(
+                go.Bar(
+                    x=[v],
+                    y=[who],
+                    orientation="h",
+                    marker={"color": colour},
+                    text=[escape(text)],
+                    textposition="outside",
+                    textangle=0,
+                    cliponaxis=False,
+                    hovertemplate=f"{who}: {escape(text)}{unit}<extra></extra>",
+                    showlegend=False,
+                    meta={"item": escape(r.label), "who": who},
+                ),
+                row=i,
+                col=1,
+            )
+        # Room beyond the longer bar for its value label; bars start at 0 unless negative.
+        lo, hi = min(0.0, *values), max(0.0, *values)
+        room = 0.25 * ((hi - lo) or 1.0)
+        fig.update_xaxes(
+            range=[lo - (room if lo < 0 else 0.0), hi + room],
+            ticksuffix="%" if r.kind == "category" else "",
+            row=i,
+            col=1,
+        )
+    fig.update_yaxes(autorange="reversed", type="category")
+    fig.update_annotations(font={"size": 13})
+    h = height if height is not None else 70 + 105 * n
+    return finish(fig, title=title or f"What sets {label} apart?", height=h)

@@ -257,6 +257,41 @@ def fit_anomaly_model(
         seg, _ = best_k_by_bic(df, columns=columns, random_state=random_state, **params)
     else:
         seg = segment(df, "gmm", k, columns, random_state, **params)
+    return score_segmentation(seg, contamination, threshold, n_explain)
+
+
+def score_segmentation(
+    seg: Segmentation,
+    contamination: float | None = 0.01,
+    threshold: float | None = None,
+    n_explain: int = N_EXPLAIN,
+) -> AnomalyResult:
+    """Score every row of an already fitted Gaussian mixture (e.g. the Segments page's),
+    without fitting again.
+
+    Parameters
+    ----------
+    seg : a fitted Gaussian-mixture Segmentation of n rows
+    contamination, threshold, n_explain : as for :func:`anomaly_scores`
+
+    Returns
+    -------
+    AnomalyResult whose ``scores`` has n rows, index of ``seg.data``
+
+    Raises
+    ------
+    InputError
+        ``seg`` is not a Gaussian mixture (k-means and fuzzy c-means give no densities).
+    """
+    if getattr(seg, "method", None) != "gmm":
+        raise InputError(
+            "Unusual customers are found with a Gaussian mixture: k-means and fuzzy "
+            "c-means give no densities. Fit a Gaussian mixture first.",
+            code="not_a_mixture",
+        )
+    if threshold is None:
+        _check_contamination(contamination)
+    df = seg.data
     ld, comp, nearest, notes = _density(seg)
     flags, cutoff = flag_lowest(ld, contamination, threshold)
     # Percentile of -log density: the share of rows at least as dense as this one,

@@ -28,13 +28,21 @@ __all__ = [
     "ambiguous_rows",
     "assignment_strength",
     "centres_and_profiles",
+    "count_phrase",
     "describe_segment",
+    "describe_segments",
+    "difference_phrase",
     "effect_sizes",
     "ellipse_points",
     "feature_profile",
+    "format_number",
+    "format_share",
+    "profile_comparison",
     "projection_2d",
+    "readable_name",
     "segment_profiles",
     "strength_name",
+    "suggest_names",
     "target_mask",
     "target_rows",
     "top_effects",
@@ -306,7 +314,11 @@ def _word(d: float) -> str | None:
 
 
 def _readable(name: str) -> str:
-    return str(name).replace("_", " ").strip()
+    """A column's name inside a sentence: underscores become spaces and every word
+    capitalised only at its start is lowered ("Annual_Income" -> "annual income";
+    acronyms such as "CLV" stay)."""
+    words = " ".join(str(name).replace("_", " ").split()).split(" ")
+    return " ".join(w.lower() if w[:1].isupper() and w[1:].islower() else w for w in words)
 
 
 def describe_segment(
@@ -354,6 +366,295 @@ def describe_segment(
     if not head:
         head = "close to the average on every feature"
     return f"{head}; {pct} of customers"
+
+
+# --------------------------------------------------------------------------- business words
+
+#: Ratios to the average within this band read "about the average" (not "1.0x").
+RATIO_SAME = 0.05
+#: Words for a low / high value of a few common customer columns, matched on the words
+#: of the column's readable name; every other column reads "low <name>" / "high <name>".
+_SPECIAL_WORDS: tuple[tuple[str, tuple[str, str]], ...] = (
+    ("age", ("young", "older")),
+    ("recency", ("recent", "lapsed")),
+    ("days since", ("recent", "lapsed")),
+    ("frequency", ("infrequent", "frequent")),
+    ("visits", ("infrequent", "frequent")),
+    ("tenure", ("new", "long-standing")),
+)
+
+
+def readable_name(name: object) -> str:
+    """A column name as an analyst would write it: underscores and dots become spaces,
+    runs of spaces collapse, the first letter is upper case ("annual_income" ->
+    "Annual income"; "Spending Score (1-100)" stays as it is)."""
+    text = " ".join(str(name).replace("_", " ").replace(".", " ").split())
+    return text[:1].upper() + text[1:] if text else str(name)
+
+
+def _decimals(scale: float) -> int:
+    """Decimals that show three significant digits of a quantity of size ``scale``
+    (at most 6; none at 100 and above)."""
+    if not np.isfinite(scale) or scale <= 0:
+        return 2
+    return int(min(max(2 - np.floor(np.log10(scale)), 0), 6))
+
+
+def format_number(value: float, scale: float | None = None) -> str:
+    """A number for a card: thousands separators, rounding to the size of the
+    quantity, never scientific notation, and "0" for anything that rounds to 0.
+
+    Parameters
+    ----------
+    value : the number (NaN gives "–")
+    scale : typical size of the quantity (e.g. the column's standard deviation);
+        decimals follow it, so a mean of 1.9e-15 on a column of spread 1 is "0".
+        Default: ``|value|`` itself.
+
+    Returns
+    -------
+    str, e.g. "12,510", "38.9", "0.456", "0"
+    """
+    v = float(value)
+    if not np.isfinite(v):
+        return "–"
+    d = _decimals(abs(v) if scale is None else float(scale))
+    rounded = round(v, d)
+    if rounded == 0:
+        return "0"
+    return f"{rounded:,.{d}f}"
+
+
+def format_share(share: float) -> str:
+    """A share 0..1 as a whole percentage ("43%"), "under 1%" for small non-zero shares."""
+    s = float(share)
+    if not np.isfinite(s):
+        return "–"
+    if 0 < s < 0.005:
+        return "under 1%"
+    return f"{s:.0%}"
+
+
+def count_phrase(n: int, noun: str = "customer") -> str:
+    """``n`` with its noun in the right number: "1 customer", "2,000 customers"."""
+    n = int(n)
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def difference_phrase(value: float, average: float, kind: str, scale: float | None = None) -> str:
+    """How a segment's value compares with the average customer's, in words.
+
+    Numbers that are positive on both sides give a ratio ("2.4x the average",
+    "0.6x the average", "about the average" within 5%); otherwise the difference in
+    the column's units ("+12.5 vs the average"). Category shares give the
+    difference in percentage points ("+12 points").
+    """
+    v, a = float(value), float(average)
+    if not (np.isfinite(v) and np.isfinite(a)):
+        return "–"
+    if kind == "category":
+        pts = round(100 * (v - a))
+        return "about the average" if pts == 0 else f"{pts:+d} points"
+    if v > 0 and a > 0:
+        ratio = v / a
+        if abs(ratio - 1) < RATIO_SAME:
+            return "about the average"
+        return f"{ratio:.1f}× the average" if ratio < 10 else f"{ratio:,.0f}× the average"
+    diff = format_number(v - a, scale if scale is not None else max(abs(v), abs(a)))
+    if diff == "0":
+        return "about the average"
+    return f"{'+' if v > a else ''}{diff} vs the average"
+
+
+def profile_comparison(
+    seg: Segmentation,
+    segment: int,
+    effects: pd.DataFrame | None = None,
+    n_numeric: int = 4,
+    n_category: int = 2,
+) -> pd.DataFrame:
+    """The segment against the average customer on the items that set it apart most,
+    in original units: what the segment's card and profile chart show.
+
+    Parameters
+    ----------
+    seg : a fitted Segmentation
+    segment : segment number, 1..k
+    effects : the result of :func:`effect_sizes` (computed if not given)
+    n_numeric, n_category : at most this many numeric features and category levels,
+        ranked by ``|Cohen's d|`` and ``|share difference|`` (see :func:`top_effects`)
+
+    Returns
+    -------
+    DataFrame of shape (n_items, 9): ``feature`` (the column), ``label`` (readable,
+    "Gender: Female" for a level), ``kind``, ``segment_value`` and ``average`` (means
+    in original units; shares 0..1 for levels), ``effect`` (d or share difference),
+    and the card's text ``segment_text``, ``average_text``, ``difference``
+    """
+    segment = _check_segment(seg, segment)
+    eff = effect_sizes(seg) if effects is None else effects
+    top = top_effects(eff, segment, n_numeric, n_category)
+    labels = seg.labels
+    rows = []
+    for r in top.itertuples():
+        if r.kind == "category":
+            onehot, levels = _category_frame(seg, r.feature)
+            avg = float(onehot[:, levels.index(r.level)].mean()) if r.level in levels else np.nan
+            rows.append(
+                dict(feature=r.feature, label=f"{readable_name(r.feature)}: {r.level}",
+                     kind="category", segment_value=float(r.segment_value), average=avg,
+                     effect=float(r.effect), segment_text=format_share(r.segment_value),
+                     average_text=format_share(avg),
+                     difference=difference_phrase(r.segment_value, avg, "category"))
+            )  # fmt: skip
+            continue
+        x = to_numeric(_column(seg, r.feature)).to_numpy(dtype="float64", na_value=np.nan)
+        _, _, _, _, mu, var_all = _group_stats(x, labels, seg.k)
+        # Decimals follow the column's spread, so a mean within rounding of 0 reads "0".
+        scale = float(np.sqrt(var_all)) if np.isfinite(var_all) and var_all > 0 else abs(mu)
+        scale = max(scale, abs(mu) / 100) if np.isfinite(mu) else scale
+        rows.append(
+            dict(feature=r.feature, label=readable_name(r.feature), kind="numeric",
+                 segment_value=float(r.segment_value), average=float(mu),
+                 effect=float(r.effect), segment_text=format_number(r.segment_value, scale),
+                 average_text=format_number(mu, scale),
+                 difference=difference_phrase(r.segment_value, mu, "numeric", scale))
+        )  # fmt: skip
+    cols = ["feature", "label", "kind", "segment_value", "average", "effect",
+            "segment_text", "average_text", "difference"]  # fmt: skip
+    return pd.DataFrame(rows, columns=cols)
+
+
+def describe_segments(
+    seg: Segmentation, effects: pd.DataFrame | None = None, max_features: int = 3
+) -> list[str]:
+    """:func:`describe_segment` of every segment, made distinct: while two segments
+    read the same, both name one more feature; segments still alike after every
+    feature get their number ("... (segment 3)").
+
+    Returns
+    -------
+    list of k strings, segment 1 first
+    """
+    eff = effect_sizes(seg) if effects is None else effects
+    n_items = max(int(eff.groupby("segment").size().max()) if len(eff) else 0, max_features)
+    width = {j: max_features for j in range(1, seg.k + 1)}
+    out = {j: describe_segment(seg, j, width[j], eff) for j in width}
+    while True:
+        groups: dict[str, list[int]] = {}
+        for j, text in out.items():
+            groups.setdefault(text, []).append(j)
+        clash = [js for js in groups.values() if len(js) > 1]
+        grow = [j for js in clash for j in js if width[j] < n_items]
+        if not grow:
+            break
+        for j in grow:
+            width[j] += 1
+            out[j] = describe_segment(seg, j, width[j], eff)
+    seen: dict[str, int] = {}
+    for text in out.values():
+        seen[text] = seen.get(text, 0) + 1
+    return [
+        out[j] if seen[out[j]] == 1 else out[j].replace(";", f" (segment {j});", 1)
+        for j in range(1, seg.k + 1)
+    ]
+
+
+def _name_words(name: str) -> str:
+    """A column's name for a segment name: readable, lower case, no bracketed unit
+    ("Annual Income (k$)" -> "annual income")."""
+    base = str(name).split("(")[0] if "(" in str(name) and not str(name).startswith("(") else name
+    return readable_name(base).lower() or readable_name(name).lower()
+
+
+def _numeric_phrase(feature: str, d: float) -> tuple[str, str]:
+    """("adjective", "young") for a column with its own words, else ("amount", "high income")."""
+    words = _name_words(feature)
+    padded = f" {words} "
+    for key, (low, high) in _SPECIAL_WORDS:
+        if f" {key} " in padded:
+            return "adjective", high if d > 0 else low
+    return "amount", f"{'high' if d > 0 else 'low'} {words}"
+
+
+def suggest_names(
+    seg: Segmentation, effects: pd.DataFrame | None = None, max_parts: int = 2
+) -> dict[int, str]:
+    """A short business name for every segment from its profile, all different.
+
+    Each name joins the ``max_parts`` items that set the segment apart most:
+    numbers with ``|d| >= 0.5`` as "high <column>" / "low <column>" (a few common
+    columns have their own words: "young"/"older" for age), a category level that
+    is the segment's majority and 25 points above the rest as the level itself.
+    Examples: "High annual income, low spending score", "Young, high spending score".
+    A segment with no such item is "Average customers". Names that come out equal
+    take one more item; any still equal get a number ("Average customers 2").
+
+    Parameters
+    ----------
+    seg : a fitted Segmentation with k segments
+    effects : the result of :func:`effect_sizes` (computed if not given)
+    max_parts : items per name before names are made distinct
+
+    Returns
+    -------
+    dict ``{segment: name}`` for segments 1..k
+    """
+    eff = effect_sizes(seg) if effects is None else effects
+    items: dict[int, list[str]] = {}
+    for j in range(1, seg.k + 1):
+        mine = eff[eff["segment"] == j]
+        ranked: list[tuple[float, tuple[str, str]]] = []
+        for r in mine[mine["kind"] == "numeric"].itertuples():
+            d = float(r.effect)
+            if np.isfinite(d) and abs(d) >= D_NOTABLE:
+                ranked.append((abs(d), _numeric_phrase(r.feature, d)))
+        for r in mine[mine["kind"] == "category"].itertuples():
+            if r.segment_value >= 0.5 and r.effect >= SHARE_NOTABLE:
+                ranked.append((2.0 * float(r.effect) / 0.5, ("level", str(r.level))))
+        ranked.sort(key=lambda t: -t[0])
+        parts: list[tuple[str, str]] = []
+        for _, phrase in ranked:  # one phrase per word ("young" once)
+            if phrase[1] not in {p for _, p in parts}:
+                parts.append(phrase)
+        items[j] = parts
+
+    def name(parts: list[tuple[str, str]]) -> str:
+        # Adjectives, then category levels, then amounts: "Young online customers",
+        # "Older, high annual income".
+        order = {"adjective": 0, "level": 1, "amount": 2}
+        ordered = sorted(parts, key=lambda t: order[t[0]])
+        words = [p for _, p in ordered]
+        if not words:
+            text = "average customers"
+        elif all(kind != "amount" for kind, _ in ordered):
+            text = " ".join(words) + " customers"
+        else:
+            lead = [p for kind, p in ordered if kind != "amount"]
+            rest = [p for kind, p in ordered if kind == "amount"]
+            text = ", ".join(([" ".join(lead)] if lead else []) + rest)
+        return text[:1].upper() + text[1:]
+
+    width = {j: max_parts for j in items}
+    names = {j: name(items[j][: width[j]]) for j in items}
+    while True:
+        groups: dict[str, list[int]] = {}
+        for j, text in names.items():
+            groups.setdefault(text, []).append(j)
+        grow = [j for js in groups.values() if len(js) > 1 for j in js if width[j] < len(items[j])]
+        if not grow:
+            break
+        for j in grow:
+            width[j] += 1
+            names[j] = name(items[j][: width[j]])
+    counts: dict[str, int] = {}
+    final: dict[int, str] = {}
+    for j in sorted(names):
+        text = names[j]
+        counts[text] = counts.get(text, 0) + 1
+        clash = sum(1 for t in names.values() if t == text) > 1
+        final[j] = f"{text} {counts[text]}" if clash else text
+    return final
 
 
 # --------------------------------------------------------------------------- certainty and targeting

@@ -368,6 +368,25 @@ def fit_synthesizer(
         seg, bic = best_k_by_bic(df, BIC_KS, columns, random_state, **params)
     else:
         seg, bic = segment(df, "gmm", k, columns, random_state, **params), None
+    return synthesizer_from(seg, bic)
+
+
+def synthesizer_from(seg: Segmentation, bic: pd.DataFrame | None = None) -> Synthesizer:
+    """A :class:`Synthesizer` on an already fitted Gaussian mixture (e.g. the Segments
+    page's), drawing rows like ``seg.data`` without fitting again.
+
+    Raises
+    ------
+    InputError
+        ``seg`` is not a Gaussian mixture (only a mixture can draw new rows).
+    """
+    if getattr(seg, "method", None) != "gmm":
+        raise InputError(
+            "New rows are drawn from a Gaussian mixture: k-means and fuzzy c-means "
+            "cannot generate data. Fit a Gaussian mixture first.",
+            code="not_a_mixture",
+        )
+    df = seg.data
     notes = list(seg.warnings)
     small = small_components(seg.model, seg.X.shape[0])
     if small.any():
@@ -681,4 +700,5 @@ __all__ = [
     "fit_synthesizer",
     "privacy_report",
     "sample_synthetic",
+    "synthesizer_from",
 ]
