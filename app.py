@@ -12,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import streamlit as st
 
 from analytics.parallel import limit_blas_threads
+from ui.analysis import keep_in_url, render_sidebar_notice, restore_from_url
 from ui.data import ensure_dataset, features
 from ui.state import SEGMENTATION, init_state
 
@@ -31,6 +32,7 @@ st.set_page_config(
     page_title="Segmentation workbench", page_icon=":material/explore:", layout="wide"
 )
 init_state()
+restore_from_url()  # a reload keeps the analysis (?analysis=...), never silently the sample
 dataset = ensure_dataset()
 
 PAGES = [
@@ -51,5 +53,7 @@ with st.sidebar:
         s = fit.seg.summary
         st.caption("Latest segmentation")
         st.markdown(f"{s['method_name']}, k = {s['k']}")
+    render_sidebar_notice()
 
 nav.run()
+keep_in_url()

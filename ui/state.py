@@ -42,6 +42,13 @@ IMAGE_RESULT = "image_result"
 IMAGE_SETTINGS = "image_settings"
 IMAGE_LAST_UPLOAD = "image_last_upload"
 IMAGE_LOAD_ERROR = "image_load_error"
+#: Analysis file (ui/analysis.py): one opened or read from the address that waits for its
+#: table (an ``Analysis`` or None), sha256 of the last analysis upload, the plain
+#: (kind, message) notice about restoring, and whether the address was read this session.
+ANALYSIS_PENDING = "analysis_pending"
+ANALYSIS_LAST_UPLOAD = "analysis_last_upload"
+ANALYSIS_NOTICE = "analysis_notice"
+URL_CHECKED = "url_checked"
 
 DEFAULTS: dict[str, Any] = {
     DATASET: None,
@@ -76,6 +83,10 @@ DEFAULTS: dict[str, Any] = {
     },
     IMAGE_LAST_UPLOAD: None,
     IMAGE_LOAD_ERROR: None,
+    ANALYSIS_PENDING: None,
+    ANALYSIS_LAST_UPLOAD: None,
+    ANALYSIS_NOTICE: None,
+    URL_CHECKED: False,
 }
 
 

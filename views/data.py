@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from ui import cache
+from ui.analysis import render_open_analysis
 from ui.data import (
     MAX_UPLOAD_MB,
     SAMPLE_NAME,
@@ -49,6 +50,7 @@ if upload is not None:
 
 if st.session_state[LOAD_ERROR]:
     st.error(st.session_state[LOAD_ERROR] + " The previously loaded data is still in use.")
+render_open_analysis()  # open a saved analysis; restores a waiting one when its data arrives
 
 ds = ensure_dataset()
 df = ds.df

@@ -25,6 +25,7 @@ from analytics.studies.profiles import (
     top_effects,
 )
 from ui import cache, cost
+from ui.analysis import render_downloads
 from ui.data import (
     PROBABILITY_DECIMALS,
     FitResult,
@@ -380,4 +381,5 @@ d2.download_button(
     key="seg_dl_profiles",
 )
 render_model_download(fit)
+render_downloads(fit)  # analysis file, HTML report, map PNG
 render_score_section(fit)
