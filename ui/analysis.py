@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import streamlit as st
@@ -448,52 +449,60 @@ def render_sidebar_notice() -> None:
 
 
 # --------------------------------------------------------------------------- downloads
+# Download callables run after the script, outside the session (Streamlit calls them
+# with no session state), so everything they need is taken from the session when the
+# buttons are drawn and passed in.
 
 
-def session_results(fit: FitResult, quick_sweep: bool = True) -> AnalysisResults:
+def session_results(
+    fit: FitResult,
+    analysis: Analysis,
+    sweep_result: Mapping[str, Any] | None = None,
+    anomalies_fit: FitResult | None = None,
+    quick_sweep: bool = True,
+) -> AnalysisResults:
     """The session's computed results as :class:`AnalysisResults`, for the report.
 
-    The session's own Choose k sweep is used when it was run on the current choices;
-    otherwise a quick one (k = 2..8, the fit's method) is run, as the command line does.
+    The session's own Choose k sweep is used when it was run; otherwise a quick one
+    (k = 2..8, the fit's method) is run, as the command line does. The anomalies are
+    the session's scores, flagged with the analysis' share or cutoff.
     """
     from analytics.report.analysis import choose_k_sweep
 
-    a = analysis_from_state(st.session_state)
     sweep, quick = None, False
-    result = st.session_state[SWEEP]
-    if result and a.choose_k is not None:
-        sweep = result["sweep"]
+    if sweep_result and analysis.choose_k is not None:
+        sweep = sweep_result["sweep"]
     elif quick_sweep:
-        sweep, quick = choose_k_sweep(fit.seg.data, a)
+        sweep, quick = choose_k_sweep(fit.seg.data, analysis)
     anomalies = None
-    an = st.session_state[ANOMALIES]
-    if an is not None and a.anomalies:
+    if anomalies_fit is not None and analysis.anomalies:
+        an = analysis.anomalies
+        base = anomalies_fit.seg
         anomalies = (
-            an.seg.recut(threshold=a.anomalies["cutoff"])
-            if a.anomalies.get("cutoff") is not None
-            else an.seg.recut(contamination=a.anomalies["rate"])
+            base.recut(threshold=an["cutoff"])
+            if an.get("cutoff") is not None
+            else base.recut(contamination=an["rate"])
         )
-    return AnalysisResults(a, fit.seg, current_names(fit), sweep, quick, anomalies)
+    return AnalysisResults(analysis, fit.seg, current_names(fit), sweep, quick, anomalies)
 
 
-def _analysis_bytes() -> bytes:
-    a = analysis_from_state(st.session_state, table_hash=True)
-    return b"" if a is None else a.to_bytes()
+def _with_table_hash(analysis: Analysis, df: Any) -> Analysis:
+    return replace(analysis, data=replace(analysis.data, table_sha256=fingerprint(df).table_sha256))
 
 
-def _report_bytes(fit: FitResult) -> bytes:
+def _report_bytes(fit: FitResult, analysis: Analysis, sweep_result: Any, anomalies_fit: Any) -> bytes:
     from analytics.report.html import report_html
 
-    results = session_results(fit)
-    results.analysis = analysis_from_state(st.session_state, table_hash=True)
+    results = session_results(fit, analysis, sweep_result, anomalies_fit)
     return report_html(results).encode("utf-8")
 
 
 def _map_png(fit: FitResult) -> bytes:
     from analytics.charts.segments import segment_map_figure
     from analytics.report.html import MAP_SAMPLE, figure_png
+    from analytics.studies.profiles import projection_2d
 
-    proj = cache.projection_cached(fit.inputs_key, None, None, MAP_SAMPLE, fit.seg)
+    proj = projection_2d(fit.seg, None, None, sample=MAP_SAMPLE, random_state=0)
     return figure_png(segment_map_figure(proj, names=current_names(fit)))
 
 
@@ -501,12 +510,17 @@ def render_downloads(fit: FitResult) -> None:
     """Segments page: the analysis file, the HTML report and the map as a PNG."""
     from analytics.report.html import png_available
 
+    analysis = analysis_from_state(st.session_state)
+    if analysis is None:
+        return
+    ds = st.session_state[DATASET]
+    sweep_result, anomalies_fit = st.session_state[SWEEP], st.session_state[ANOMALIES]
     stem = file_stem(fit.extra.get("dataset", "segments"))
     st.subheader("Keep and share this analysis")
     c1, c2, c3 = st.columns(3)
     c1.download_button(
         "Analysis file (JSON)",
-        data=_analysis_bytes,
+        data=lambda a=analysis, df=ds.df: _with_table_hash(a, df).to_bytes(),
         file_name=f"{stem}_analysis.json",
         mime="application/json",
         on_click="ignore",
@@ -516,7 +530,9 @@ def render_downloads(fit: FitResult) -> None:
     )
     c2.download_button(
         "Report (HTML, opens offline)",
-        data=lambda fit=fit: _report_bytes(fit),
+        data=lambda f=fit, a=analysis, df=ds.df, s=sweep_result, an=anomalies_fit: _report_bytes(
+            f, _with_table_hash(a, df), s, an
+        ),
         file_name=f"{stem}_report.html",
         mime="text/html",
         on_click="ignore",
@@ -527,7 +543,7 @@ def render_downloads(fit: FitResult) -> None:
     if png_available():
         c3.download_button(
             "Map as an image (PNG)",
-            data=lambda fit=fit: _map_png(fit),
+            data=lambda f=fit: _map_png(f),
             file_name=f"{stem}_map.png",
             mime="image/png",
             on_click="ignore",
