@@ -53,7 +53,10 @@ with st.sidebar:
         s = fit.seg.summary
         st.caption("Latest segmentation")
         st.markdown(f"{s['method_name']}, k = {s['k']}")
-    render_sidebar_notice()
+    analysis_notice = st.empty()  # filled after the page ran (it may restore the analysis)
 
-nav.run()
-keep_in_url()
+try:
+    nav.run()
+finally:  # also when a page ends early with st.stop()
+    keep_in_url()
+    render_sidebar_notice(analysis_notice)

@@ -69,14 +69,18 @@ def test_every_choice_survives_the_file_and_the_compact_form(sample_df: pd.DataF
     assert len(to_compact(a)) < len(a.to_json()) / 2  # small enough for an address
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     names=st.dictionaries(st.integers(1, 6), st.text(min_size=1, max_size=30).filter(str.strip)),
     seed=st.integers(0, 2**32 - 1),
     k=st.integers(6, 50),
 )
 def test_any_names_and_seeds_round_trip(sample_df: pd.DataFrame, names, seed, k) -> None:
-    a = make_analysis(sample_df, k=k, seed=seed, segment_names={j: n.strip() for j, n in names.items()})
+    a = make_analysis(
+        sample_df, k=k, seed=seed, segment_names={j: n.strip() for j, n in names.items()}
+    )
     assert load_analysis(a.to_bytes()) == a
     assert from_compact(to_compact(a)) == a
 
@@ -115,8 +119,14 @@ def _set(doc: dict, path: str, value) -> dict:
         (lambda d: _set(d, "data.sha256", "xyz"), "64 hexadecimal digits"),
         (lambda d: _set(d, "data.rows", -1), "the data's 'rows' must be a whole number"),
         (lambda d: _set(d, "surprise", 1), "unknown entries 'surprise'"),
-        (lambda d: _set(d, "anomalies", {"k": 3, "covariance_type": "full", "n_init": 1,
-                                         "seed": 0, "rate": 0.9}), "rate' must be above 0 and at most 0.5"),  # fmt: skip
+        (
+            lambda d: _set(
+                d,
+                "anomalies",
+                {"k": 3, "covariance_type": "full", "n_init": 1, "seed": 0, "rate": 0.9},
+            ),
+            "rate' must be above 0 and at most 0.5",
+        ),  # fmt: skip
         (lambda d: [1, 2], "not a JSON document"),
         (lambda d: b"{" + b" " * (3 * 1024 * 1024) + b"}", "an analysis file is a few kilobytes"),
         (lambda d: b'{"a": "\xff"}', "not UTF-8"),
@@ -226,7 +236,9 @@ def test_run_analysis_reproduces_anomalies_synthetic_and_choose_k(sample_df) -> 
         **{**a.preparation_params(), "log_transform": True},
     )  # fmt: skip
     pd.testing.assert_frame_equal(r.synthetic, synth)
-    sw = sweep_k(sample_df, [2, 3, 4], "kmeans", columns=a.features, random_state=2, **a.preparation_params())
+    sw = sweep_k(
+        sample_df, [2, 3, 4], "kmeans", columns=a.features, random_state=2, **a.preparation_params()
+    )
     pd.testing.assert_frame_equal(r.sweep.table, sw.table)
     assert not r.sweep_is_quick
 

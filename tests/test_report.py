@@ -35,7 +35,9 @@ def tricky_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
     )
 
 
-def analysis_for(df: pd.DataFrame, data: bytes | None = None, name: str = "t.csv", **kw) -> Analysis:
+def analysis_for(
+    df: pd.DataFrame, data: bytes | None = None, name: str = "t.csv", **kw
+) -> Analysis:
     prof = profile_columns(df)
     feats = prof.loc[prof["use"], "column"].tolist()
     roles = {c: r for c, r in zip(prof["column"], prof["role"], strict=True) if c in feats}
@@ -133,7 +135,12 @@ def test_cli_with_method_and_k_writes_the_report_and_the_table(tmp_path, capsys)
     ref = segment(df, "kmeans", 4, columns=feats, random_state=3, n_init=4, max_iter=200)
     assert table.read_bytes() == to_csv_bytes(ref.table(probability_decimals=6))
     a = load_analysis(analysis_from_report(out.read_text(encoding="utf-8")).encode())
-    assert (a.method, a.k, a.seed, a.data.sha256) == ("kmeans", 4, 3, fingerprint(SAMPLE, df).sha256)
+    assert (a.method, a.k, a.seed, a.data.sha256) == (
+        "kmeans",
+        4,
+        3,
+        fingerprint(SAMPLE, df).sha256,
+    )
 
 
 def test_cli_analysis_for_other_data_is_refused_before_writing(tmp_path, capsys) -> None:
@@ -169,7 +176,13 @@ def test_cli_bad_options_exit_2_in_words(tmp_path, capsys, args, words) -> None:
     bad = tmp_path / "bad.json"
     bad.write_text('{"format": "segmentation-workbench/analysis", "version": 1, "data": 3}')
     out = tmp_path / "r.html"
-    subs = {"{A}": good, "{BAD}": bad, "{MISSING}": tmp_path / "none.json", "{SRC}": src, "{OUT}": out}
+    subs = {
+        "{A}": good,
+        "{BAD}": bad,
+        "{MISSING}": tmp_path / "none.json",
+        "{SRC}": src,
+        "{OUT}": out,
+    }
     argv = ["report", str(src), *[str(subs.get(x, x)) for x in args]]
     if "-o" not in args:
         argv += ["-o", str(out)]

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -184,7 +185,11 @@ def _sweep_settings(state: Any) -> dict[str, Any] | None:
     if not result:
         return None
     s = result["settings"]
-    out: dict[str, Any] = {"method": s["method"], "ks": [int(k) for k in s["ks"]], "seed": int(s["seed"])}
+    out: dict[str, Any] = {
+        "method": s["method"],
+        "ks": [int(k) for k in s["ks"]],
+        "seed": int(s["seed"]),
+    }
     if s["method"] == "gmm":
         out["covariance_types"] = list(s.get("covariance_type") or [])
     return out
@@ -245,7 +250,9 @@ def apply_analysis(a: Analysis, ds: Any) -> FitResult:
         if an.get("cutoff") is not None:
             values["w_anom_mode"] = "log-density cutoff"
         else:
-            values.update({"w_anom_mode": "share of rows", "w_anom_pct": round(an["rate"] * 100, 1)})
+            values.update(
+                {"w_anom_mode": "share of rows", "w_anom_pct": round(an["rate"] * 100, 1)}
+            )
         _set_widgets(values)
     if a.synthetic:
         sy = a.synthetic
@@ -257,7 +264,11 @@ def apply_analysis(a: Analysis, ds: Any) -> FitResult:
     if a.choose_k:
         ck = a.choose_k
         ks = [k for k in ck["ks"] if k >= 2] or [2]
-        values = {"w_k_method": ck["method"], "w_k_seed": ck["seed"], "w_k_range": (min(ks), max(ks))}
+        values = {
+            "w_k_method": ck["method"],
+            "w_k_seed": ck["seed"],
+            "w_k_range": (min(ks), max(ks)),
+        }
         if ck.get("covariance_types"):
             values["w_k_cov"] = list(ck["covariance_types"])
         _set_widgets(values)
@@ -278,10 +289,9 @@ def apply_analysis(a: Analysis, ds: Any) -> FitResult:
         extra={"dataset": ds.name, "names": dict(a.segment_names), "restored": True},
     )
     if hasattr(seg, "names") and a.segment_names:
-        try:
+        # A read-only property cannot take them; extra["names"] has them anyway.
+        with contextlib.suppress(AttributeError, TypeError):
             seg.names = dict(a.segment_names)
-        except (AttributeError, TypeError):  # a read-only property: extra["names"] has them
-            pass
     st.session_state[SEGMENTATION] = fit
     return fit
 
@@ -427,8 +437,12 @@ def restore_from_url() -> None:
 
 
 def keep_in_url() -> None:
-    """app.py, after the page ran: write the session's analysis into the address."""
-    a = analysis_from_state(st.session_state)
+    """app.py, after the page ran: write the session's analysis into the address.
+
+    While an analysis waits for its data (after a reload), the address keeps that one,
+    so a second reload still knows it.
+    """
+    a = st.session_state[ANALYSIS_PENDING] or analysis_from_state(st.session_state)
     if a is None:
         return
     text = to_compact(a)
@@ -439,12 +453,16 @@ def keep_in_url() -> None:
         st.query_params[URL_PARAM] = text
 
 
-def render_sidebar_notice() -> None:
-    """app.py's sidebar: the reload notice while an analysis waits for its data."""
+def render_sidebar_notice(slot: Any) -> None:
+    """app.py's sidebar ``slot`` (an ``st.empty``): the notice while an analysis waits for its data."""
     pending: Analysis | None = st.session_state[ANALYSIS_PENDING]
     if pending is not None:
-        st.warning(
-            f"An analysis waits for its data: re-upload {pending.data.describe()} on the Data page."
+        ds = st.session_state[DATASET]
+        shown = f"'{ds.name}'" if ds is not None else "other data"
+        slot.warning(
+            f"The analysis of {pending.data.describe()} waits for that file (a reload does not "
+            f"keep uploaded files); {shown} is shown meanwhile. Upload it on the Data page and "
+            "the analysis comes back."
         )
 
 
@@ -490,7 +508,9 @@ def _with_table_hash(analysis: Analysis, df: Any) -> Analysis:
     return replace(analysis, data=replace(analysis.data, table_sha256=fingerprint(df).table_sha256))
 
 
-def _report_bytes(fit: FitResult, analysis: Analysis, sweep_result: Any, anomalies_fit: Any) -> bytes:
+def _report_bytes(
+    fit: FitResult, analysis: Analysis, sweep_result: Any, anomalies_fit: Any
+) -> bytes:
     from analytics.report.html import report_html
 
     results = session_results(fit, analysis, sweep_result, anomalies_fit)

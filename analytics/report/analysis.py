@@ -35,7 +35,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Any
 
-import numpy as np
 import pandas as pd
 
 from analytics.constants import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
@@ -376,7 +375,9 @@ def _read_source(source: Any) -> bytes:
     if isinstance(source, str | os.PathLike):
         path = Path(source)
         if path.is_dir():
-            raise AnalysisError(f"{str(path)!r} is a folder, not an analysis file.", code="not_a_file")
+            raise AnalysisError(
+                f"{str(path)!r} is a folder, not an analysis file.", code="not_a_file"
+            )
         try:
             size = path.stat().st_size
         except FileNotFoundError as exc:
@@ -503,7 +504,9 @@ def _names(v: Any, k: int) -> dict[int, str]:
         if str(j) != str(key).strip() or not 1 <= j <= k:
             raise _bad(f"segment names are keyed by segment number 1..{k}, got {_show(key)}.")
         if not isinstance(name, str) or len(name) > MAX_NAME_CHARS:
-            raise _bad(f"the name of segment {j} must be a text of at most {MAX_NAME_CHARS} characters.")
+            raise _bad(
+                f"the name of segment {j} must be a text of at most {MAX_NAME_CHARS} characters."
+            )
         if name.strip():
             out[j] = name.strip()
     return out
@@ -529,7 +532,9 @@ def _parse_anomalies(v: Any) -> dict[str, Any] | None:
     d = _obj(v, "'anomalies'", ("k", "covariance_type", "n_init", "seed"), ("rate", "cutoff"))
     out: dict[str, Any] = {
         "k": _int(d["k"], "the anomalies' 'k'", 1, MAX_K),
-        "covariance_type": _choice(d["covariance_type"], "the anomalies' 'covariance_type'", COVARIANCE_TYPES),
+        "covariance_type": _choice(
+            d["covariance_type"], "the anomalies' 'covariance_type'", COVARIANCE_TYPES
+        ),
         "n_init": _int(d["n_init"], "the anomalies' 'n_init'", 1, 100),
         "seed": _int(d["seed"], "the anomalies' 'seed'", 0, 2**32 - 1),
     }
@@ -603,7 +608,16 @@ def parse_analysis(doc: Any) -> Analysis:
         doc,
         "the file",
         ("format", "version", "data", "features", "method", "k"),
-        ("seed", "roles", "preparation", "settings", "segment_names", "anomalies", "synthetic", "choose_k"),
+        (
+            "seed",
+            "roles",
+            "preparation",
+            "settings",
+            "segment_names",
+            "anomalies",
+            "synthetic",
+            "choose_k",
+        ),
     )
     data = _parse_data(d["data"])
     features = _names_list(d["features"], "'features'")
@@ -814,7 +828,13 @@ def choose_k_sweep(df: pd.DataFrame, a: Analysis) -> tuple[Any, bool]:
         params["covariance_type"] = [a.settings["covariance_type"]]
     ks = [k for k in QUICK_KS if k < max(len(df), 3)]
     sweep = sweep_k(
-        df, ks, a.method, columns=a.features, random_state=a.seed, **a.preparation_params(), **params
+        df,
+        ks,
+        a.method,
+        columns=a.features,
+        random_state=a.seed,
+        **a.preparation_params(),
+        **params,
     )
     return sweep, True
 

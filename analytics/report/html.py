@@ -135,7 +135,9 @@ def _data_section(r: Any) -> str:
         {
             "column": a.features,
             "role": [a.roles.get(c, "") for c in a.features],
-            "in the model": ["yes" if c in set(seg.columns) else "no (described only)" for c in a.features],
+            "in the model": [
+                "yes" if c in set(seg.columns) else "no (described only)" for c in a.features
+            ],
         }
     )
     return (
@@ -148,7 +150,12 @@ def _data_section(r: Any) -> str:
 
 
 def _choose_k_section(r: Any, chart: _Charts) -> str:
-    from analytics.charts.choose_k import bic_figure, elbow_figure, fcm_indices_figure, silhouette_figure
+    from analytics.charts.choose_k import (
+        bic_figure,
+        elbow_figure,
+        fcm_indices_figure,
+        silhouette_figure,
+    )
 
     sweep = r.sweep
     if sweep is None:
@@ -163,7 +170,11 @@ def _choose_k_section(r: Any, chart: _Charts) -> str:
     out.append(
         f"<p>{how}: {_e(METHOD_NAMES[sweep.method])} with k = {ks}. "
         f"The analysis uses <b>k = {r.seg.k}</b>"
-        + (f"; the comparison recommends k = {sweep.recommended_k}." if sweep.recommended_k else ".")
+        + (
+            f"; the comparison recommends k = {sweep.recommended_k}."
+            if sweep.recommended_k
+            else "."
+        )
         + "</p>"
     )
     out.append(f'<p class="note">{_e(sweep.reason)}</p>')
@@ -207,7 +218,9 @@ def _segments_section(r: Any, chart: _Charts) -> str:
             "name": [names.get(j, "") for j in range(1, seg.k + 1)],
             "customers": [int(s) for s in seg.sizes],
             "share": [f"{s / max(len(seg.labels), 1):.1%}" for s in seg.sizes],
-            "in words": [profiles.describe_segment(seg, j, effects=effects) for j in range(1, seg.k + 1)],
+            "in words": [
+                profiles.describe_segment(seg, j, effects=effects) for j in range(1, seg.k + 1)
+            ],
         }
     )
     out.append(_table(sizes))
@@ -229,7 +242,7 @@ def _segments_section(r: Any, chart: _Charts) -> str:
             '<p class="muted">Red: the segment\'s mean is above the overall mean; blue: below '
             "(in standard deviations). Category rows compare the share of customers with that value.</p>"
         )
-    out.append("<h3>Segment cards</h3><div class=\"cards\">")
+    out.append('<h3>Segment cards</h3><div class="cards">')
     for j in range(1, seg.k + 1):
         title = f"Segment {j}" + (f": {_e(names[j])}" if names.get(j) else "")
         top = profiles.top_effects(effects, j)
@@ -335,7 +348,10 @@ def _settings_section(r: Any, analysis_json: str) -> str:
     s = seg.summary
     rows: list[tuple[str, str]] = [
         ("Method", describe_method(a)),
-        ("Converged", f"{'yes' if s.get('converged') else 'no'} after {s.get('n_iter', '?')} iterations"),
+        (
+            "Converged",
+            f"{'yes' if s.get('converged') else 'no'} after {s.get('n_iter', '?')} iterations",
+        ),
     ]
     if seg.method == "gmm":
         rows.append(("BIC / log-likelihood", f"{s['bic']:,.0f} / {s['log_likelihood']:,.0f}"))
@@ -403,7 +419,7 @@ def report_html(results: Any, *, title: str | None = None) -> str:
         _settings_section(results, a.to_json()),
     ]
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{_e(title)}</title><style>{_CSS}</style></head>"
         f"<body><main>{''.join(parts)}</main></body></html>\n"
@@ -429,7 +445,9 @@ def png_available() -> bool:
     return _browser_path() is not None
 
 
-def figure_png(fig: go.Figure, width: int = 1100, height: int | None = None, scale: float = 2.0) -> bytes:
+def figure_png(
+    fig: go.Figure, width: int = 1100, height: int | None = None, scale: float = 2.0
+) -> bytes:
     """One chart as PNG bytes, for a slide.
 
     Parameters
