@@ -72,6 +72,7 @@ def test_round_trip_restores_labels_names_settings_and_figures(session) -> None:
 
     fresh = open_page(timeout=120)
     fresh.file_uploader[0].set_value(("kunden.csv", CSV, "text/csv")).run()
+    fresh.toggle(key="analysis_open").set_value(True).run()
     fresh.file_uploader[1].set_value(("kunden_analysis.json", raw, "application/json")).run()
     assert not fresh.exception and not fresh.error
     assert any("Analysis restored" in s.value for s in fresh.success)
@@ -99,6 +100,7 @@ def test_analysis_for_other_data_is_refused_then_restored_when_its_data_arrives(
     at, fit, _ = session
     raw = analysis_from_state(at.session_state).to_bytes()
     other = open_page(timeout=120)  # the sample is loaded
+    other.toggle(key="analysis_open").set_value(True).run()
     other.file_uploader[1].set_value(("kunden_analysis.json", raw, "application/json")).run()
     assert not other.exception
     errors = " ".join(e.value for e in other.error)
@@ -121,6 +123,8 @@ def test_analysis_for_other_data_is_refused_then_restored_when_its_data_arrives(
 def test_malformed_analysis_upload_is_said_in_words_and_the_data_stays(raw, words) -> None:
     at = open_page(timeout=120)
     before = at.session_state[DATASET].key
+    assert len(at.file_uploader) == 1  # the analysis uploader shows on request only
+    at.toggle(key="analysis_open").set_value(True).run()
     at.file_uploader[1].set_value(("broken.json", raw, "application/json")).run()
     assert not at.exception
     msg = " ".join(e.value for e in at.error)
@@ -170,3 +174,24 @@ def test_the_address_analysis_reproduces_through_the_public_api(session) -> None
     a = from_compact(to_compact(analysis_from_state(at.session_state)))
     r = run_analysis(read_table(CSV, filename="kunden.csv"), a, data=CSV, sweep=False)
     np.testing.assert_array_equal(r.seg.labels, fit.seg.labels)
+
+
+def test_cli_report_table_equals_the_apps_labelled_table_download(session, tmp_path) -> None:
+    from analytics.cli.main import main
+    from analytics.io import to_csv_bytes
+    from ui.data import PROBABILITY_DECIMALS
+
+    at, fit, _ = session
+    analysis = tmp_path / "kunden_analysis.json"
+    analysis.write_bytes(analysis_from_state(at.session_state, table_hash=True).to_bytes())
+    src = tmp_path / "kunden.csv"
+    src.write_bytes(CSV)
+    table = tmp_path / "labelled.csv"
+    code = main([
+        "report", str(src), "--analysis", str(analysis), "-o", str(tmp_path / "r.html"),
+        "--table", str(table), "--no-sweep", "-q",
+    ])  # fmt: skip
+    assert code == 0
+    # The Segments page's "Labelled table" download (views/segments.py), from the app's fit.
+    download = to_csv_bytes(fit.seg.table(probability_decimals=PROBABILITY_DECIMALS))
+    assert table.read_bytes() == download

@@ -329,10 +329,10 @@ def _try_apply(a: Analysis, ds: Any) -> bool:
         with st.spinner("Restoring the analysis…"):
             apply_analysis(a, ds)
     except InputError as exc:
-        st.session_state[ANALYSIS_NOTICE] = ("error", exc.message)
+        _notice("error", exc.message)
         return False
     st.session_state[ANALYSIS_PENDING] = None
-    st.session_state[ANALYSIS_NOTICE] = ("success", _restored_words(a))
+    _notice("success", _restored_words(a))
     return True
 
 
@@ -345,12 +345,15 @@ def render_open_analysis() -> None:
     pending: Analysis | None = st.session_state[ANALYSIS_PENDING]
     if pending is not None and ds is not None and _matches(pending, ds):
         _try_apply(pending, ds)
-    with st.expander("Open a saved analysis", expanded=pending is not None):
-        st.caption(
-            "An analysis file (downloaded from the Segments page) holds every choice: columns, "
-            "preparation, method, k, seed and segment names. Opened with the same data it "
-            "restores the same segments."
-        )
+    # A toggle, not an expander: an expander's uploader would sit in the page even when
+    # closed, a second file input beside the table's.
+    if st.toggle(
+        "Open a saved analysis",
+        key="analysis_open",
+        help="An analysis file (downloaded from the Segments page) holds every choice: "
+        "columns, preparation, method, k, seed and segment names. Opened with the same data "
+        "it restores the same segments.",
+    ):
         upload = st.file_uploader(
             "Analysis file (.json)",
             type=["json"],
@@ -363,12 +366,12 @@ def render_open_analysis() -> None:
             if st.session_state[ANALYSIS_LAST_UPLOAD] != digest:
                 st.session_state[ANALYSIS_LAST_UPLOAD] = digest
                 _open(data, upload.name, ds)
-        pending = st.session_state[ANALYSIS_PENDING]
-        if pending is not None:
-            st.info(
-                f"Waiting for the data of the analysis: upload {pending.data.describe()} above "
-                "and the analysis is restored."
-            )
+    pending = st.session_state[ANALYSIS_PENDING]
+    if pending is not None:
+        st.info(
+            f"Waiting for the data of the analysis: upload {pending.data.describe()} above "
+            "and the analysis is restored."
+        )
     _render_notice()
 
 
@@ -384,7 +387,7 @@ def _open(data: bytes, name: str, ds: Any) -> None:
     try:
         a = load_analysis(data)
     except InputError as exc:
-        st.session_state[ANALYSIS_NOTICE] = ("error", f"Could not open '{name}': {exc.message}")
+        _notice("error", f"Could not open '{name}': {exc.message}")
         return
     if ds is not None and _try_apply(a, ds):
         return
@@ -392,10 +395,17 @@ def _open(data: bytes, name: str, ds: Any) -> None:
     st.session_state[ANALYSIS_PENDING] = a
 
 
+def _notice(kind: str, text: str) -> None:
+    """Remember a notice about the table loaded now (it is not shown for another table)."""
+    ds = st.session_state[DATASET]
+    st.session_state[ANALYSIS_NOTICE] = (kind, text, None if ds is None else ds.key)
+
+
 def _render_notice() -> None:
     notice = st.session_state[ANALYSIS_NOTICE]
-    if notice:
-        kind, text = notice
+    ds = st.session_state[DATASET]
+    if notice and (ds is None or notice[2] in (None, ds.key)):
+        kind, text, _ = notice
         (st.error if kind == "error" else st.warning if kind == "warning" else st.success)(text)
 
 
@@ -418,7 +428,7 @@ def restore_from_url() -> None:
     try:
         a = from_compact(text)
     except InputError as exc:
-        st.session_state[ANALYSIS_NOTICE] = (
+        _notice(
             "warning", f"The analysis in the address could not be read ({exc.message}); starting afresh.",
         )  # fmt: skip
         return
@@ -428,7 +438,7 @@ def restore_from_url() -> None:
         _try_apply(a, sample)
         return
     st.session_state[ANALYSIS_PENDING] = a
-    st.session_state[ANALYSIS_NOTICE] = (
+    _notice(
         "warning",
         f"Your data, {a.data.describe()}, was not kept when the page was reloaded (the browser "
         "does not send files again), so the sample data is shown. Re-upload that file on the "

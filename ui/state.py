@@ -44,7 +44,8 @@ IMAGE_LAST_UPLOAD = "image_last_upload"
 IMAGE_LOAD_ERROR = "image_load_error"
 #: Analysis file (ui/analysis.py): one opened or read from the address that waits for its
 #: table (an ``Analysis`` or None), sha256 of the last analysis upload, the plain
-#: (kind, message) notice about restoring, and whether the address was read this session.
+#: (kind, message, key of the table it is about) notice about restoring, and whether the
+#: address was read this session.
 ANALYSIS_PENDING = "analysis_pending"
 ANALYSIS_LAST_UPLOAD = "analysis_last_upload"
 ANALYSIS_NOTICE = "analysis_notice"

@@ -53,7 +53,7 @@ th{background:#f5f7fa;font-weight:600}td.num{text-align:right;font-variant-numer
 .metric{border:1px solid #e4e7eb;border-radius:8px;padding:8px 14px;min-width:140px}
 .metric b{display:block;font-size:1.4rem}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:14px}
-.card table{width:100%}.card td.num,.card td:nth-child(n+2){white-space:nowrap}
+.card table{width:100%}.card td:nth-child(n+2){white-space:nowrap}.card td:first-child{word-break:break-word}
 .card{border:1px solid #d9e2ec;border-radius:8px;padding:10px 14px;break-inside:avoid}
 .swatch{display:inline-block;width:.9em;height:.9em;border-radius:2px;margin-right:.3em;vertical-align:-.1em}
 .chart{margin:.6em 0;break-inside:avoid}
