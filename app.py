@@ -12,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import streamlit as st
 
 from analytics.parallel import limit_blas_threads
+from ui.analysis import keep_in_url, render_sidebar_notice, restore_from_url
 from ui.data import ensure_dataset, features
 from ui.state import NOTICE, SEGMENTATION, init_state
 from ui.text import md
@@ -32,6 +33,7 @@ st.set_page_config(
     page_title="Segmentation workbench", page_icon=":material/explore:", layout="wide"
 )
 init_state()
+restore_from_url()  # a reload keeps the analysis (?analysis=...), never silently the sample
 ensure_dataset()
 
 PAGES = [
@@ -67,7 +69,12 @@ def _sidebar() -> None:
 side = st.sidebar.empty()
 with side.container():
     _sidebar()
-nav.run()
-with side.container():
-    _sidebar()
-st.session_state[NOTICE] = None  # said once the page has run to its end
+analysis_notice = st.sidebar.empty()  # filled after the page ran (it may restore the analysis)
+try:
+    nav.run()
+finally:  # also when a page ends early with st.stop()
+    keep_in_url()
+    with side.container():
+        _sidebar()
+    render_sidebar_notice(analysis_notice)
+    st.session_state[NOTICE] = None  # said once the page has run to its end

@@ -17,6 +17,8 @@ Layout: ``io/`` (sniff, read, export), ``prepare`` (column roles, preparation),
 ``SegmentModel`` scorer), ``studies/`` (choosing k, anomalies, synthetic data,
 profiles, images, methods compared), ``charts/`` (Plotly figure builders), ``cli/`` (the command line).
 profiles, images, RFM from purchase logs), ``charts/`` (Plotly figure builders), ``cli/`` (the command line).
+profiles, images), ``charts/`` (Plotly figure builders), ``report/`` (the analysis file
+that reproduces a session, and the self-contained HTML report), ``cli/`` (the command line).
 
 Names are imported lazily (PEP 562), so ``python -m analytics --help`` does not load
 scikit-learn, SciPy or Plotly.
@@ -63,10 +65,21 @@ _EXPORTS: dict[str, str] = {
     "ImageSegmentation": "analytics.studies.image",
     "load_image": "analytics.studies.image",
     "segment_image": "analytics.studies.image",
+    "Analysis": "analytics.report.analysis",
+    "AnalysisError": "analytics.report.analysis",
+    "DataMismatchError": "analytics.report.analysis",
+    "fingerprint": "analytics.report.analysis",
+    "load_analysis": "analytics.report.analysis",
+    "run_analysis": "analytics.report.analysis",
+    "figure_png": "analytics.report.html",
+    "report_html": "analytics.report.html",
 }
 
 __all__ = [
+    "Analysis",
+    "AnalysisError",
     "ColumnError",
+    "DataMismatchError",
     "DataWarning",
     "FileFormatError",
     "FuzzyCMeans",
@@ -84,6 +97,9 @@ __all__ = [
     "anomaly_scores",
     "compare_methods",
     "excel_sheets",
+    "figure_png",
+    "fingerprint",
+    "load_analysis",
     "load_image",
     "load_model",
     "prepare",
@@ -92,6 +108,8 @@ __all__ = [
     "read_table_with_report",
     "rfm",
     "rfm_with_report",
+    "report_html",
+    "run_analysis",
     "sample_synthetic",
     "score_dask",
     "segment",
@@ -132,6 +150,15 @@ if TYPE_CHECKING:  # for type checkers and IDEs: the same names, eagerly
     from analytics.model.fit import Segmentation, segment
     from analytics.model.segment_model import SegmentModel, load_model
     from analytics.preparation import Preparer, PrepOptions, prepare, profile_columns
+    from analytics.report.analysis import (
+        Analysis,
+        AnalysisError,
+        DataMismatchError,
+        fingerprint,
+        load_analysis,
+        run_analysis,
+    )
+    from analytics.report.html import figure_png, report_html
     from analytics.studies.anomaly import anomaly_scores
     from analytics.studies.choose_k import KSweep, sweep_k
     from analytics.studies.compare import MethodComparison, compare_methods

@@ -51,6 +51,14 @@ IMAGE_LOAD_ERROR = "image_load_error"
 #: message of a failed build (the log stays loaded).
 RFM_SOURCE = "rfm_source"
 RFM_ERROR = "rfm_error"
+#: Analysis file (ui/analysis.py): one opened or read from the address that waits for its
+#: table (an ``Analysis`` or None), sha256 of the last analysis upload, the plain
+#: (kind, message, key of the table it is about) notice about restoring, and whether the
+#: address was read this session.
+ANALYSIS_PENDING = "analysis_pending"
+ANALYSIS_LAST_UPLOAD = "analysis_last_upload"
+ANALYSIS_NOTICE = "analysis_notice"
+URL_CHECKED = "url_checked"
 
 DEFAULTS: dict[str, Any] = {
     DATASET: None,
@@ -89,6 +97,10 @@ DEFAULTS: dict[str, Any] = {
     IMAGE_LOAD_ERROR: None,
     RFM_SOURCE: None,
     RFM_ERROR: None,
+    ANALYSIS_PENDING: None,
+    ANALYSIS_LAST_UPLOAD: None,
+    ANALYSIS_NOTICE: None,
+    URL_CHECKED: False,
 }
 
 

@@ -7,6 +7,7 @@ import streamlit as st
 
 from analytics.io import WORKBOOK_SUFFIXES
 from ui import cache
+from ui.analysis import render_open_analysis
 from ui.data import (
     MAX_UPLOAD_MB,
     SAMPLE_NAME,
@@ -88,6 +89,7 @@ if same_file and len(sheets) > 1 and st.session_state[LAST_UPLOAD] == digest:
 
 if st.session_state[LOAD_ERROR]:
     st.error(st.session_state[LOAD_ERROR] + " The previously loaded data is still in use.")
+render_open_analysis()  # open a saved analysis; restores a waiting one when its data arrives
 
 df = ds.df
 rep = ds.report

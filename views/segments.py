@@ -29,6 +29,7 @@ from analytics.studies.profiles import (
     target_rows,
 )
 from ui import cache, cost
+from ui.analysis import render_downloads
 from ui.data import (
     PROBABILITY_DECIMALS,
     FitResult,
@@ -478,4 +479,5 @@ download_table(
     where=d2,
 )
 render_model_download(fit)
+render_downloads(fit)  # analysis file, HTML report, map PNG
 render_score_section(fit)

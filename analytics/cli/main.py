@@ -1,4 +1,4 @@
-"""Command line: fit a model file, and score files larger than memory with it.
+"""Command line: fit a model file, score files larger than memory with it, write a report.
 
 ::
 
@@ -6,9 +6,10 @@
     python -m analytics score model.json next_month.parquet -o scored.parquet
     python -m analytics rfm orders.csv --customer CustomerID --date InvoiceDate \
         --quantity Quantity --price UnitPrice --invoice InvoiceNo -o customers.csv
+    python -m analytics report customers.csv --analysis analysis.json -o report.html
 
 This module holds the argument parser and the dispatch; the subcommands are
-:mod:`analytics.cli.fit`, :mod:`analytics.cli.score` and :mod:`analytics.cli.rfm`. They import pandas,
+:mod:`analytics.cli.fit`, :mod:`analytics.cli.score`, :mod:`analytics.cli.rfm` and :mod:`analytics.cli.report`. They import pandas,
 scikit-learn and the model only when they run, so ``--help`` answers at once.
 A progress bar goes to stderr. Bad input ends with exit code 2 and one plain line.
 """
@@ -34,6 +35,8 @@ Customer segmentation from the command line.
          reading and writing in chunks, so files larger than memory work
   rfm    turn a purchase log (one row per order line) into one row per customer:
          recency, frequency, spend, tenure, 1-5 scores and named groups (chunked)
+  report write one HTML file (opens offline in any browser) describing the segments,
+         from an analysis file saved in the app or from --method and --k
 
 Examples:
   python -m analytics fit customers.csv --method gmm --k 5 -o model.json
@@ -41,17 +44,19 @@ Examples:
   python -m analytics score model.json big.parquet -o scored.parquet --chunksize 200000
   python -m analytics rfm orders.csv --customer CustomerID --date InvoiceDate \
       --quantity Quantity --price UnitPrice --invoice InvoiceNo -o customers.csv
+  python -m analytics report customers.csv --analysis analysis.json -o report.html
+  python -m analytics report customers.csv --method kmeans --k 4 -o report.html --table labelled.csv
 """
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The ``python -m analytics`` argument parser (subcommands ``fit``, ``score``, ``rfm``)."""
+    """The ``python -m analytics`` argument parser (subcommands ``fit``, ``score``, ``rfm``, ``report``)."""
     parser = argparse.ArgumentParser(
         prog="python -m analytics",
         description=_DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True, metavar="{fit,score,rfm}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="{fit,score,rfm,report}")
 
     fit = sub.add_parser(
         "fit",
@@ -140,6 +145,43 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     score.set_defaults(func=_run_score)
     _add_rfm(sub)
+
+    report = sub.add_parser(
+        "report",
+        help="write a self-contained HTML report of a segmentation",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=(
+            "Segment DATA and write one HTML file for a manager: the data and its preparation,\n"
+            "how k was chosen (a Choose k comparison: the session's, or a quick k = 2..8 one),\n"
+            "the segments (names, sizes, cards, profiles, the map), how certain they are, the\n"
+            "anomalies when the analysis scored them, and every setting. Plotly's JavaScript is\n"
+            "inside the file, so it opens offline in any browser; the analysis file is embedded.\n\n"
+            "Either --analysis FILE (downloaded from the app's Segments page: reproduces that\n"
+            "session exactly; refused, with the reason, for data other than the one it was made\n"
+            "on) or --method and --k (default columns and preparation, as the app starts with)."
+        ),
+    )
+    report.add_argument("input", metavar="DATA", help="the table (.csv or .parquet)")
+    report.add_argument(
+        "-o", "--output", required=True, metavar="REPORT", help="HTML file to write (.html)"
+    )
+    report.add_argument(
+        "--analysis", metavar="FILE", help="analysis file (.json) saved from the app"
+    )
+    report.add_argument("--method", choices=METHODS, help="kmeans, fcm or gmm (without --analysis)")
+    report.add_argument("--k", type=int, help="number of segments (without --analysis)")
+    report.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    report.add_argument(
+        "--table",
+        metavar="TABLE",
+        help="also write the labelled table (.csv or .parquet): every row and column plus "
+        "segment and probabilities, as the app's 'Labelled table' download",
+    )
+    report.add_argument(
+        "--no-sweep", action="store_true", help="leave out the Choose k comparison (faster)"
+    )
+    report.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    report.set_defaults(func=_run_report)
     return parser  # fmt: skip
 
 
@@ -249,3 +291,9 @@ def _run_rfm(args: argparse.Namespace) -> int:
     if (args.quantity is None) != (args.price is None):
         raise InputError("--quantity and --price go together (spend = quantity x price).")
     return rfm.run(args)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    from analytics.cli import report
+
+    return report.run(args)
