@@ -116,9 +116,10 @@ def test_one_group_from_the_gap_statistic():
     rec = recommend("kmeans", t)
     assert rec.k == 1 and rec.decided_by == "no_structure" and rec.warn == ()
     assert "no segment structure stronger than noise" in reason(rec, t)
-    # Two segments beat noise by more than one standard error: structure, the knee decides.
-    more = t.assign(gap=[0.5, 0.9, 0.95, 0.97])
-    assert recommend("kmeans", more).k == 3
+    # Two segments beat noise by more than one standard error: structure; Tibshirani's
+    # rule then stops at 2 (0.90 >= 0.95 - 0.05), although the knee is at 3.
+    more = recommend("kmeans", t.assign(gap=[0.5, 0.9, 0.95, 0.97]))
+    assert more.k == 2 and more.decided_by == "gap" and more.knee_k == 3
 
 
 def test_min_share_veto_and_its_words():

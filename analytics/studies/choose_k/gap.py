@@ -5,9 +5,9 @@ squares of the data and ``W*_k`` that of reference data with no segments: rows d
 uniformly over the box aligned with the data's principal components (the paper's
 option (b)). With ``sd_k`` the standard deviation of ``log W*_k`` over the ``B``
 reference sets, ``s_k = sd_k * sqrt(1 + 1/B)``, and the paper's rule picks the
-smallest k with ``Gap(k) >= Gap(k+1) - s_{k+1}``. In particular, k = 1 ("one group")
-is chosen when splitting into two segments improves on noise by less than one
-standard error.
+smallest k with ``Gap(k) >= Gap(k+1) - s_{k+1}`` (:func:`gap_pick`). Whether there is
+any structure at all (k = 1) is decided by :func:`one_group`. The same statistic works
+for any objective that grows with the rows (the fuzzy c-means objective too).
 
 Reference sets of up to ``GAP_REFERENCE_ROWS`` rows are used: ``W`` grows in proportion
 to the number of rows, so ``log W*`` of a smaller reference set is shifted by
@@ -17,7 +17,7 @@ to the number of rows, so ``log W*`` of a smaller reference set is shifted by
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 from sklearn.cluster import KMeans
@@ -50,27 +50,36 @@ def within_ss(X: np.ndarray, k: int, seed: int, n_init: int = 2) -> float:
         return float(KMeans(k, n_init=n_init, random_state=seed).fit(X).inertia_)
 
 
+#: The objective of a fit with k segments on rows (m, p): (rows, k, seed) -> W_k.
+Objective = Callable[[np.ndarray, int, int], float]
+
+
 def gap_statistic(
     X: np.ndarray,
     within: Mapping[int, float],
     seed: int,
     b: int = GAP_REFERENCES,
     rows: int = GAP_REFERENCE_ROWS,
+    objective: Objective | None = None,
 ) -> dict[int, tuple[float, float]]:
     """``Gap(k)`` and ``s_k`` for every k of ``within``.
 
     Parameters
     ----------
     X : prepared features, shape (n, p)
-    within : k -> ``W_k`` of the data (the k-means inertia at k)
-    seed : seed of the reference draws and their k-means fits
+    within : k -> the objective of the data's fit at k (k-means: the inertia ``W_k``;
+        fuzzy c-means: its objective ``J_m``, which also grows in proportion to rows)
+    seed : seed of the reference draws and their fits
     b : number of reference data sets
     rows : rows per reference set, at most
+    objective : the same objective on a reference set, ``(rows, k, seed) -> float``;
+        default the k-means ``W_k`` (:func:`within_ss`, one start)
 
     Returns
     -------
     k -> (gap, s_k)
     """
+    objective = objective or (lambda r, k, s: within_ss(r, k, s, 1))
     refs = reference_sets(X, b, rows, seed)
     shift = np.log(len(X) / len(refs[0]))
     out = {}
@@ -78,9 +87,23 @@ def gap_statistic(
         if not (np.isfinite(w) and w > 0):
             out[int(k)] = (np.nan, np.nan)
             continue
-        logs = np.array([np.log(within_ss(r, int(k), seed, 1)) + shift for r in refs])
+        logs = np.array([np.log(objective(r, int(k), seed)) + shift for r in refs])
         out[int(k)] = (float(logs.mean() - np.log(w)), float(logs.std() * np.sqrt(1 + 1 / b)))
     return out
+
+
+def one_group(gap: Mapping[int, float], se: Mapping[int, float]) -> bool:
+    """Whether one group is the answer: ``Gap(1) >= Gap(k*) - s_k*`` for the k* with the
+    largest gap (the "global" one-standard-error rule of Dudoit & Fridlyand, 2002, at
+    k = 1; R's ``cluster::maxSE(method = "globalSEmax")``). Tibshirani's first-k rule
+    at k = 1 compares 1 with 2 only and says "one group" for data whose segments lie
+    along one of several standardised columns; no k beating one group by more than an
+    error bar is the safer reading of "no structure stronger than noise"."""
+    finite = {k: g for k, g in gap.items() if np.isfinite(g)}
+    if 1 not in finite or len(finite) < 2:
+        return False
+    top = max(finite, key=lambda k: finite[k])
+    return bool(finite[1] >= finite[top] - se[top])
 
 
 def gap_pick(ks: Sequence[int], gap: Mapping[int, float], se: Mapping[int, float]) -> int | None:
@@ -97,6 +120,7 @@ __all__ = [
     "GAP_REFERENCES",
     "GAP_REFERENCE_ROWS",
     "gap_pick",
+    "one_group",
     "gap_statistic",
     "reference_sets",
     "within_ss",

@@ -15,14 +15,16 @@ The rule, in the words an analyst reads on the page:
      (Kass & Raftery, 1995: a BIC difference under 10 is not strong evidence; mclust
      uses the same scale). k = 1 has ICL = BIC, so one group wins when no split beats
      it by 10. Without an ``icl`` column, BIC by the same rule.
-   - k-means and fuzzy c-means: first, when k = 1 was tried, the **gap statistic**
-     (Tibshirani et al., 2001) decides whether there is any structure: if two segments
-     do not beat noise by one standard error, the answer is one group. Otherwise the
-     **knee** of the method's own objective (k-means inertia, FCM objective; kneedle),
-     which is where extra segments stop paying off: the parsimonious choice of an
-     elbow curve. If the knee is vetoed, the largest allowed k below it; if there is no
-     knee, the gap statistic's k (k-means) or the highest modified partition
-     coefficient (FCM, which unlike PC and PE has no bias towards few segments).
+   - k-means and fuzzy c-means: the **gap statistic** (Tibshirani et al., 2001) of the
+     method's own objective (k-means inertia, FCM objective), which compares it with
+     the same fit on structureless data of the same spread. When k = 1 was tried and
+     no k beats one group by more than one standard error, the answer is one group
+     ("no segment structure stronger than noise"). Otherwise the paper's
+     parsimonious rule: the smallest k >= 2 whose gap is within one standard error of
+     the next k's. If that k is vetoed, the largest allowed k below it. Without a gap
+     pick, the **knee** of the objective curve (kneedle: where extra segments stop
+     paying off), then (FCM) the highest modified partition coefficient, which
+     unlike PC and PE has no bias towards few segments.
 
 3. **Voices**: every other criterion reports the k it would pick (among the allowed
    ks); they are shown, they do not decide. Silhouette is one voice and never leads.
@@ -43,7 +45,7 @@ import numpy as np
 import pandas as pd
 
 from analytics.studies.choose_k.criteria import best_k, knee_point
-from analytics.studies.choose_k.gap import gap_pick
+from analytics.studies.choose_k.gap import gap_pick, one_group
 
 #: The pseudo-criterion "the knee of the objective curve" (k-means inertia, FCM objective).
 ELBOW = "elbow"
@@ -149,11 +151,12 @@ class Recommendation:
     lead : the ballot's lead criteria
     decided_by : how the lead rule decided: "parsimony" (smallest k within
         :data:`PARSIMONY_IC` of the best information criterion), "no_structure" (gap
-        statistic: one group), "knee", "below_knee" (the knee was vetoed: the largest
-        allowed k below it), "gap", "mpc", "first_pick" (no lead criterion available)
+        statistic: one group), "gap" (its one-standard-error rule), "below_gap" (that
+        k was vetoed: the largest allowed k below it), "knee", "below_knee", "mpc",
+        "first_pick" (no lead criterion available)
     criterion : the criterion the lead rule used ("icl", "bic", "gap", "elbow", "mpc", ...)
-    best : the k with the best value of ``criterion`` among the allowed ks (for
-        parsimony: the k the smaller ``k`` was preferred to)
+    best : the k ``criterion`` picks before vetoes (parsimony: the lowest value, which
+        the smaller ``k`` was preferred to; below_*: the vetoed pick)
     near : the allowed ks within :data:`PARSIMONY_IC` of ``best`` (parsimony only)
     knee_k : the knee of the objective curve over every k tried (k-means, FCM)
     agree : criteria that pick ``k``, in reporting order
@@ -227,9 +230,14 @@ def parsimonious(table: pd.DataFrame, column: str) -> tuple[int, int, tuple[int,
 
 
 def _gap_k(table: pd.DataFrame) -> int | None:
+    """The gap statistic's k: 1 when it finds no structure, else Tibshirani's rule over
+    the ks >= 2 of ``table``; None without gap columns or when no k qualifies."""
     if "gap" not in table or "gap_se" not in table:
         return None
-    return gap_pick(list(table.index), table["gap"].to_dict(), table["gap_se"].to_dict())
+    if _no_structure(table):
+        return 1
+    ks = [k for k in table.index if k >= 2]
+    return gap_pick(ks, table["gap"].to_dict(), table["gap_se"].to_dict())
 
 
 def criterion_picks(
@@ -267,11 +275,16 @@ def _lead_mixture(table: pd.DataFrame) -> tuple[int, str, str, int | None, tuple
 
 
 def _no_structure(table: pd.DataFrame) -> bool:
-    """The gap statistic says one group: 1 and 2 tried and Gap(1) >= Gap(2) - s_2."""
-    if not {1, 2} <= set(table.index) or "gap" not in table or "gap_se" not in table:
+    """The gap statistic says one group (see :func:`~analytics.studies.choose_k.gap.one_group`)."""
+    if 1 not in table.index or "gap" not in table or "gap_se" not in table:
         return False
-    g1, g2, s2 = table.at[1, "gap"], table.at[2, "gap"], table.at[2, "gap_se"]
-    return bool(np.isfinite(g1) and np.isfinite(g2) and g1 >= g2 - s2)
+    return one_group(table["gap"].to_dict(), table["gap_se"].to_dict())
+
+
+def _below(k: int, allowed: pd.Index) -> int | None:
+    """The largest allowed k >= 2 below ``k`` (a vetoed pick falls back to it)."""
+    below = [int(j) for j in allowed if 2 <= j < k]
+    return max(below) if below else None
 
 
 def _lead_hard(
@@ -279,17 +292,21 @@ def _lead_hard(
 ) -> tuple[int, str, str, int | None, tuple[int, ...]] | None:
     if 1 in allowed.index and _no_structure(table):
         return 1, "no_structure", "gap", None, ()
-    several = allowed.loc[[k for k in allowed.index if k > 1]]
-    if knee_k is not None and knee_k in several.index:
-        return knee_k, "knee", ELBOW, knee_k, ()
+    several = table.loc[[k for k in table.index if k >= 2]]
+    gap_k = _gap_k(several)
+    if gap_k is not None:
+        if gap_k in allowed.index:
+            return gap_k, "gap", "gap", gap_k, ()
+        if (k := _below(gap_k, allowed.index)) is not None:
+            return k, "below_gap", "gap", gap_k, ()
     if knee_k is not None:
-        below = [k for k in several.index if k < knee_k]
-        if below:
-            return int(max(below)), "below_knee", ELBOW, knee_k, ()
-    fallback = _gap_k(several) if method == "kmeans" else best_k(several, "mpc")
-    if fallback is not None:
-        name = "gap" if method == "kmeans" else "mpc"
-        return fallback, name, name, None, ()
+        if knee_k in allowed.index:
+            return knee_k, "knee", ELBOW, knee_k, ()
+        if (k := _below(knee_k, allowed.index)) is not None:
+            return k, "below_knee", ELBOW, knee_k, ()
+    rest = allowed.loc[[k for k in allowed.index if k >= 2]]
+    if method == "fcm" and (k := best_k(rest, "mpc")) is not None:
+        return k, "mpc", "mpc", None, ()
     return None
 
 

@@ -60,9 +60,15 @@ SWEEP_SUBSAMPLE = 10_000
 #: the best of 5 starts).
 SWEEP_STARTS = 5
 
-#: Above this many fitted rows (or 10 x largest k x features, if more), the starts of a
-#: mixture are compared on a random sample of this many rows and only the best is
-#: refined on all fitted rows.
+#: Up to this many fitted rows every start runs EM on every row (scikit-learn's own
+#: ``n_init`` procedure, with its starts: the same fits as ``GaussianMixture``).
+EXACT_ROWS = 5_000
+
+#: Above ``EXACT_ROWS``, the starts are compared by EM on a random sample of this many
+#: rows (or 10 x largest k x features, if more) and only the best is refined on all
+#: fitted rows: five starts for about the price of two. The sample can rank two close
+#: optima differently from all rows, so above ``EXACT_ROWS`` a cell may end a few BIC
+#: units above the best of the same starts run on every row.
 SCREEN_ROWS = 2_000
 
 #: Attempts at a mixture whose covariance collapses, each with 1000x the regularisation.
@@ -366,12 +372,11 @@ class _GmmLog:
 def _fit_types(Xf, Xs, k, types, starts, p, report, log: _GmmLog) -> dict[str, GaussianMixture]:
     """For each covariance type, the best (highest lower bound) EM over the starts.
 
-    The starts are k-means partitions of ``Xs``. When ``Xs`` is ``Xf`` (up to
-    ``SCREEN_ROWS`` fit rows), EM runs from every start on every fit row and the best is
-    kept: scikit-learn's ``n_init`` procedure. On more rows, every start runs EM to
-    convergence on the screening rows ``Xs`` and only the best is refined on all of
-    ``Xf`` from its parameters (a warm start: a few iterations), so five starts cost
-    about as much as one.
+    The starts are k-means partitions of ``Xf``, restricted to the rows of ``Xs``. When
+    ``Xs`` is ``Xf`` (up to ``EXACT_ROWS`` fit rows), EM runs from every start on every
+    fit row and the best is kept: scikit-learn's ``n_init`` procedure. On more rows,
+    every start runs EM to convergence on the screening rows ``Xs`` and only the best
+    is refined on all of ``Xf`` from its parameters (a warm start: a few iterations).
     """
     fitted: dict[str, GaussianMixture] = {}
     for t_i, cov in enumerate(types):
@@ -407,7 +412,9 @@ def _sweep_gmm(X, ks, seed, p, types, subsample, progress, should_stop, notes):
             f"{n:,} rows; BIC, AIC and segments are computed on all {n:,} rows."
         )
     screen = max(SCREEN_ROWS, 10 * max(ks) * d)
-    Xs = Xf if len(Xf) <= screen else Xf[np.sort(rng.choice(len(Xf), screen, replace=False))]
+    big = len(Xf) > max(EXACT_ROWS, screen)
+    rows_s = np.sort(rng.choice(len(Xf), screen, replace=False)) if big else None
+    Xs = Xf if rows_s is None else Xf[rows_s]
     if Xs is not Xf:
         notes.append(
             f"The {int(p['n_init'])} starts of each mixture were compared on a random "
@@ -418,7 +425,11 @@ def _sweep_gmm(X, ks, seed, p, types, subsample, progress, should_stop, notes):
     for i, k in enumerate(ks):
         if should_stop():
             break
-        starts = _kmeans_starts(Xs, k, seed, int(p["n_init"]))
+        # k-means is cheap: the starts are partitions of every fitted row (scikit-learn's
+        # own starts), only EM is screened on the sample.
+        starts = _kmeans_starts(Xf, k, seed, int(p["n_init"]))
+        if rows_s is not None:
+            starts = [raw[rows_s] for raw in starts]
 
         def report(share: float, text: str, i: int = i) -> None:
             progress((i + share) / len(ks) * 0.9, text)
@@ -454,20 +465,23 @@ def _sweep_notes(ks: list[int], done: list[int], sample_size: int | None, n: int
     return notes
 
 
-def _with_gap(table: pd.DataFrame, X: np.ndarray, method: str, seed: int) -> pd.DataFrame:
-    """The gap statistic (``gap``, ``gap_se``) added to a k-means or FCM table.
+def _with_gap(
+    table: pd.DataFrame, X: np.ndarray, method: str, seed: int, p: dict[str, Any]
+) -> pd.DataFrame:
+    """The gap statistic (``gap``, ``gap_se``) of the method's own objective at every k:
+    k-means inertia, or the fuzzy c-means objective (reference fits with the same
+    fuzzifier, one start)."""
+    column = "inertia" if method == "kmeans" else "objective"
+    objective = None
+    if method == "fcm":
 
-    k-means: at every k, from its inertia. FCM: only k = 1 and 2 (by k-means), and only
-    when k = 1 was tried: it answers "is there any structure?", the objective's knee
-    chooses among the rest.
-    """
-    if method == "kmeans":
-        within = table["inertia"].to_dict()
-    elif 1 in table.index and 2 in table.index:
-        within = {1: within_ss(X, 1, seed), 2: within_ss(X, 2, seed, 4)}
-    else:
-        return table
-    gap = gap_statistic(X, within, seed)
+        def objective(rows: np.ndarray, k: int, s: int) -> float:
+            if k == 1:
+                return within_ss(rows, 1, s)
+            q = {**p, "n_init": 1}
+            return float(fit_fcm(rows, k, s, q).summary["objective"])
+
+    gap = gap_statistic(X, table[column].to_dict(), seed, objective=objective)
     table["gap"] = pd.Series({k: g for k, (g, _) in gap.items()}, dtype="float64")
     table["gap_se"] = pd.Series({k: e for k, (_, e) in gap.items()}, dtype="float64")
     return table
@@ -577,7 +591,7 @@ def sweep_k(
         )
         if method != "gmm":
             progress(0.95, "Gap statistic (comparison with structureless data)")
-            table = _with_gap(table, X, method, random_state)
+            table = _with_gap(table, X, method, random_state, p)
     knee_k = objective_knee(method, table)
     decision = recommend(method, table, knee_k, vetoes=(min_share_veto(min_share),))
     reason, warning = explain(decision, table)
@@ -602,4 +616,12 @@ def sweep_k(
     )
 
 
-__all__ = ["SCREEN_ROWS", "SWEEP_STARTS", "SWEEP_SUBSAMPLE", "KSweep", "ordered_labels", "sweep_k"]
+__all__ = [
+    "EXACT_ROWS",
+    "SCREEN_ROWS",
+    "SWEEP_STARTS",
+    "SWEEP_SUBSAMPLE",
+    "KSweep",
+    "ordered_labels",
+    "sweep_k",
+]

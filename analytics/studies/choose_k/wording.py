@@ -53,8 +53,8 @@ def _lead_text(rec: Recommendation, table: pd.DataFrame) -> str:
     if rec.decided_by == "no_structure":
         return (
             "the customers form one group; no segment structure stronger than noise "
-            "(the gap statistic: two segments fit these data no better than they fit "
-            "structureless random data)"
+            "(the gap statistic: no number of segments fits these data better than it "
+            "fits structureless random data of the same spread, beyond its error)"
         )
     if rec.decided_by == "parsimony":
         name = "ICL" if rec.criterion == "icl" else "BIC"
@@ -79,7 +79,15 @@ def _lead_text(rec: Recommendation, table: pd.DataFrame) -> str:
             f"too small; {k} is the largest k below it whose segments are all large enough"
         )
     if rec.decided_by == "gap":
-        return f"the gap statistic settles at {k} (the {curve} has no clear elbow)"
+        return (
+            f"the gap statistic settles at {k}: compared with structureless data of the "
+            "same spread, more segments do not tighten the fit by more than its error"
+        )
+    if rec.decided_by == "below_gap":
+        return (
+            f"the gap statistic settles at {rec.best}, but that k has a segment that is "
+            f"too small; {k} is the largest k below it whose segments are all large enough"
+        )
     if rec.decided_by == "mpc":
         return f"the modified partition coefficient is highest at {k} (no clear elbow)"
     return CRITERIA[rec.criterion].best_text.format(k=k) if rec.criterion in CRITERIA else ""
@@ -137,7 +145,7 @@ def reason(rec: Recommendation, table: pd.DataFrame) -> str:
         return text + (f" {extra}" if extra else "")
     assert rec.k is not None
     lead = _lead_text(rec, table)
-    lead_c = ELBOW if rec.decided_by in ("knee", "below_knee") else rec.criterion
+    lead_c = rec.criterion
     voices = [_voice_text(c, p, rec, table) for c, p in rec.picks.items() if c != lead_c]
     text = f"{_segments(rec.k)}: {lead}."
     if voices:
