@@ -14,6 +14,7 @@ from analytics.charts.choose_k import (
     silhouette_rows_figure,
 )
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
+from analytics.studies.choose_k import SWEEP_STARTS
 from ui import cache, cost
 from ui.data import ensure_dataset, features, inputs_key, prep_options
 from ui.state import CHOSEN_K, SEG_SETTINGS, SWEEP, SWEEP_JOB, keep_widget
@@ -55,7 +56,7 @@ if method == "gmm":
     )
 else:
     cov_types = list(COVARIANCE_TYPES)
-min_share_pct = st.number_input(
+min_share_pct = st.columns(3)[0].number_input(
     "Smallest segment worth recommending (% of customers)",
     0.0,
     49.0,
@@ -218,7 +219,9 @@ chosen = st.selectbox(
     key=f"w_k_rows_{result['key'][:8]}",
 )
 if int(chosen) < 2:
-    st.info("One group has no silhouette: it compares each customer's own segment with the next one.")
+    st.info(
+        "One group has no silhouette: it compares each customer's own segment with the next one."
+    )
 else:
     rows = cache.silhouette_rows_cached(result["key"], int(chosen), sweep)
     caption = "" if rows.sample_size is None else f" (a random sample of {rows.sample_size:,} rows)"
@@ -228,13 +231,20 @@ else:
     )  # fmt: skip
 
 
-def _use_k(k: int, method: str, cov: str | None) -> None:
+def _use_k(k: int, method: str, cov: str | None, seed: int) -> None:
     st.session_state[CHOSEN_K] = k
-    st.session_state[SEG_SETTINGS] = {**st.session_state[SEG_SETTINGS], "method": method,
-                                      **({"covariance_type": cov} if cov else {})}  # fmt: skip
+    # The sweep's seed, and for mixtures its covariance type and number of starts, so the
+    # Segments page fits the very model the sweep scored (the same starts, the same BIC).
+    extra = {"covariance_type": cov, "n_init": SWEEP_STARTS} if cov else {}
+    st.session_state[SEG_SETTINGS] = {
+        **st.session_state[SEG_SETTINGS],
+        "method": method,
+        "seed": seed,
+        **extra,
+    }
     # The Segments page restores its controls from CHOSEN_K / SEG_SETTINGS when its own
     # widget values are gone; drop any left over so the new k shows there.
-    for widget in ("w_seg_k", "w_seg_method", "w_seg_cov"):
+    for widget in ("w_seg_k", "w_seg_method", "w_seg_cov", "w_seg_seed", "w_seg_n_init"):
         st.session_state.pop(widget, None)
 
 
@@ -243,9 +253,11 @@ st.button(
     f"Use k = {chosen} on the Segments page",
     key="k_use",
     on_click=_use_k,
-    args=(int(chosen), sweep.method, cov),
+    args=(int(chosen), sweep.method, cov, int(sweep.random_state)),
     disabled=int(chosen) < 2,
-    help="One group is not a segmentation: choose 2 or more to segment." if int(chosen) < 2 else None,
+    help="One group is not a segmentation: choose 2 or more to segment."
+    if int(chosen) < 2
+    else None,
 )
 if st.session_state[CHOSEN_K] == int(chosen) and st.session_state.get("k_use"):
     st.success(f"k = {chosen} ({METHOD_NAMES[sweep.method]}) will be used on the Segments page.")

@@ -61,15 +61,17 @@ SWEEP_SUBSAMPLE = 10_000
 SWEEP_STARTS = 5
 
 #: Up to this many fitted rows every start runs EM on every row (scikit-learn's own
-#: ``n_init`` procedure, with its starts: the same fits as ``GaussianMixture``).
-EXACT_ROWS = 5_000
+#: ``n_init`` procedure, with its starts: the same fits as ``GaussianMixture`` and as
+#: :func:`analytics.segment`). It equals ``SWEEP_SUBSAMPLE``: only a sweep that already
+#: fits a row sample screens its starts.
+EXACT_ROWS = SWEEP_SUBSAMPLE
 
 #: Above ``EXACT_ROWS``, the starts are compared by EM on a random sample of this many
 #: rows (or 10 x largest k x features, if more) and only the best is refined on all
 #: fitted rows: five starts for about the price of two. The sample can rank two close
 #: optima differently from all rows, so above ``EXACT_ROWS`` a cell may end a few BIC
 #: units above the best of the same starts run on every row.
-SCREEN_ROWS = 2_000
+SCREEN_ROWS = 1_000
 
 #: Attempts at a mixture whose covariance collapses, each with 1000x the regularisation.
 _GMM_ATTEMPTS = 4
@@ -372,7 +374,7 @@ class _GmmLog:
 def _fit_types(Xf, Xs, k, types, starts, p, report, log: _GmmLog) -> dict[str, GaussianMixture]:
     """For each covariance type, the best (highest lower bound) EM over the starts.
 
-    The starts are k-means partitions of ``Xf``, restricted to the rows of ``Xs``. When
+    The starts are k-means partitions of ``Xs``. When
     ``Xs`` is ``Xf`` (up to ``EXACT_ROWS`` fit rows), EM runs from every start on every
     fit row and the best is kept: scikit-learn's ``n_init`` procedure. On more rows,
     every start runs EM to convergence on the screening rows ``Xs`` and only the best
@@ -412,7 +414,8 @@ def _sweep_gmm(X, ks, seed, p, types, subsample, progress, should_stop, notes):
             f"{n:,} rows; BIC, AIC and segments are computed on all {n:,} rows."
         )
     screen = max(SCREEN_ROWS, 10 * max(ks) * d)
-    big = len(Xf) > max(EXACT_ROWS, screen)
+    # Screen when the sweep already fits a row sample, or on more than EXACT_ROWS rows.
+    big = (sample is not None or len(Xf) > EXACT_ROWS) and len(Xf) > screen
     rows_s = np.sort(rng.choice(len(Xf), screen, replace=False)) if big else None
     Xs = Xf if rows_s is None else Xf[rows_s]
     if Xs is not Xf:
@@ -425,11 +428,9 @@ def _sweep_gmm(X, ks, seed, p, types, subsample, progress, should_stop, notes):
     for i, k in enumerate(ks):
         if should_stop():
             break
-        # k-means is cheap: the starts are partitions of every fitted row (scikit-learn's
-        # own starts), only EM is screened on the sample.
-        starts = _kmeans_starts(Xf, k, seed, int(p["n_init"]))
-        if rows_s is not None:
-            starts = [raw[rows_s] for raw in starts]
+        # The starts: k-means partitions of the rows EM starts on (scikit-learn's own
+        # starts when those are all the fitted rows).
+        starts = _kmeans_starts(Xs, k, seed, int(p["n_init"]))
 
         def report(share: float, text: str, i: int = i) -> None:
             progress((i + share) / len(ks) * 0.9, text)
