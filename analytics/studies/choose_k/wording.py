@@ -126,7 +126,8 @@ def vetoed_text(rec: Recommendation, table: pd.DataFrame) -> str | None:
     share = rec.min_share or 0.0
     shares = [f"{table.at[k, 'smallest_share']:.1%}" for k in small]
     return (
-        f"Not recommended: k = {join_ks(small)}, because their smallest segment holds "
+        f"Not recommended: k = {join_ks(small)}, because {'its' if len(small) == 1 else 'their'} "
+        "smallest segment holds "
         f"less than {share:.0%} of the rows ({join_ks(shares)}), too few customers to act on."
     )
 
