@@ -200,7 +200,7 @@ def test_every_chart_has_a_question_title_and_the_plotly_white_template(blobs):
 def test_axis_titles_in_words_and_bic_axis_says_what_it_is(blobs):
     sw = sweep_k(blobs, range(2, 5), "gmm")
     fig = choose_k.bic_figure(sw)
-    assert fig.layout.yaxis.title.text == "BIC (lower is better)"
+    assert fig.layout.yaxis.title.text == "ICL / BIC (lower is better)"
     visible = [t.name for t in fig.data if t.visible is not False and t.visible != "legendonly"]
     assert all(not n.startswith("AIC") for n in visible)  # AIC waits in the legend
     assert "PC1" not in _labels(_all_figures(blobs)[0])

@@ -15,6 +15,7 @@ from analytics.charts.choose_k import (
     bic_figure,
     elbow_figure,
     fcm_indices_figure,
+    gap_figure,
     silhouette_figure,
     silhouette_rows_figure,
 )
@@ -67,18 +68,61 @@ def test_bic_figure_lines_per_covariance_type(sweeps):
     aic = next(t for t in fig.data if t.name == "AIC (full)")
     assert aic.line.dash == "dash"
     np.testing.assert_allclose(aic.y, sw.table["aic_full"])
-    star = next(t for t in fig.data if t.name.startswith("lowest BIC"))
+    icl = next(t for t in fig.data if t.name == "ICL (lowest over types)")
+    np.testing.assert_allclose(icl.y, sw.table["icl"])
+    assert icl.visible is None and icl.line.width == 4  # shown, thick: it decides
+    per_type = next(t for t in fig.data if t.name == "ICL (full)")
+    assert per_type.visible == "legendonly" and per_type.line.dash == "dot"
+    np.testing.assert_allclose(per_type.y, sw.table["icl_full"])
+    star = next(t for t in fig.data if t.name.startswith("recommended: lowest ICL type"))
     assert list(star.x) == [sw.recommended_k]
     assert _marked(fig, sw.recommended_k)
 
 
-def test_fcm_indices_three_panels(sweeps):
+def test_fcm_objective_and_indices_panels(sweeps):
     sw = sweeps["fcm"]
     fig = fcm_indices_figure(sw)
-    assert [t.name for t in fig.data] == ["Partition coefficient", "Partition entropy", "Xie-Beni"]
-    assert {t.yaxis for t in fig.data} == {"y", "y2", "y3"}
+    names = [t.name for t in fig.data]
+    assert names[:5] == [
+        "Fuzzy c-means objective",
+        "Modified partition coefficient",
+        "Xie-Beni",
+        "Partition coefficient",
+        "Partition entropy",
+    ]
+    assert [t.yaxis for t in fig.data[:5]] == ["y", "y2", "y3", "y4", "y4"]
+    np.testing.assert_allclose(fig.data[1].y, sw.table["mpc"])
+    knee = next(t for t in fig.data if t.name == "elbow")
+    assert list(knee.x) == [sw.knee_k] and knee.yaxis == "y"
     lines = [s for s in fig.layout.shapes if s.x0 == sw.recommended_k]
-    assert len(lines) == 3  # one per panel
+    assert len(lines) == 4  # one per panel
+
+
+def test_vetoed_ks_are_shaded_and_crossed():
+    """A planted 1% segment: the ks that split it off are shown but marked."""
+    rng = np.random.default_rng(0)
+    X, _ = make_blobs(
+        n_samples=594, centers=[[0, 0], [8, 0], [0, 8]], cluster_std=0.7, random_state=3
+    )
+    tiny = rng.normal([30, 30], 0.3, size=(6, 2))
+    sw = sweep_k(pd.DataFrame(np.vstack([X, tiny]), columns=["a", "b"]), range(2, 7), "kmeans")
+    vetoed = sorted(sw.recommendation.vetoed)
+    assert vetoed and sw.recommended_k not in vetoed
+    for fig in (elbow_figure(sw), silhouette_figure(sw)):
+        cross = [t for t in fig.data if t.name.startswith("not recommended")]
+        assert len(cross) == 1 and list(cross[0].x) == vetoed
+        assert "under 2% of rows" in cross[0].name
+        bands = [s for s in fig.layout.shapes if s.type == "rect"]
+        assert sorted(round((b.x0 + b.x1) / 2) for b in bands) == vetoed
+
+
+def test_gap_figure_has_error_bars(sweeps):
+    sw = sweeps["kmeans"]
+    fig = gap_figure(sw)
+    np.testing.assert_allclose(fig.data[0].y, sw.table["gap"])
+    np.testing.assert_allclose(fig.data[0].error_y.array, sw.table["gap_se"])
+    with pytest.raises(InputError):
+        gap_figure(sweeps["gmm"])
 
 
 def test_wrong_method_is_an_input_error(sweeps):

@@ -214,7 +214,7 @@ def _table(**cols) -> pd.DataFrame:
     return pd.DataFrame(cols, index=pd.Index([2, 3, 4, 5], name="k"))
 
 
-def test_disagreement_gives_warning_and_names_both():
+def test_knee_decides_kmeans_and_a_lone_dissent_does_not_warn():
     t = _table(
         inertia=[100.0, 80, 12, 10],
         silhouette=[0.5, 0.7, 0.6, 0.4],
@@ -224,20 +224,37 @@ def test_disagreement_gives_warning_and_names_both():
     knee = knee_point(list(t.index), t["inertia"])
     assert knee == 4
     k, reason, warning = _recommend("kmeans", t, knee)
-    # Elbow, CH and DB prefer 4 over 3; silhouette prefers 3: majority wins.
     assert k == 4
-    assert "elbow of the inertia curve is at 4" in reason
+    assert reason.startswith("4 segments: the elbow of the inertia curve is at 4")
     assert "silhouette prefers 3 (0.70 against 0.60 at 4)" in reason
-    assert warning is not None and "silhouette" in warning.lower() and "3" in warning
+    # Elbow, CH and DB agree; only silhouette dissents: no "disagree" warning.
+    assert warning is None
 
 
-def test_tie_goes_to_silhouette():
+def test_silhouette_never_leads_kmeans():
+    """Silhouette prefers 3, the knee is at 4: the knee decides (it used to be a tie
+    that silhouette broke); with silhouette the only other voice the dissent is
+    reported and, one against one, not a majority, so no warning."""
     t = _table(inertia=[100.0, 40, 12, 10], silhouette=[0.5, 0.7, 0.6, 0.4])
     k, reason, warning = _recommend("kmeans", t, 4)
-    assert k == 3 and "the elbow of the inertia curve is at 4" in reason and warning
+    assert k == 4 and "the elbow of the inertia curve is at 4" in reason
+    assert "silhouette prefers 3" in reason and warning is None
 
 
-def test_gmm_bic_decides_and_silhouette_disagreement_warns():
+def test_most_criteria_against_the_knee_warn():
+    t = _table(
+        inertia=[100.0, 80, 12, 10],
+        silhouette=[0.9, 0.7, 0.6, 0.4],
+        calinski_harabasz=[40.0, 20, 30, 25],
+        davies_bouldin=[0.3, 0.6, 0.5, 0.8],
+    )
+    k, _, warning = _recommend("kmeans", t, 4)
+    assert k == 4
+    assert warning is not None and warning.startswith("The criteria disagree")
+    assert "to 2 rather than 4" in warning
+
+
+def test_gmm_silhouette_and_aic_never_warn():
     t = _table(
         bic=[50.0, 30, 40, 45],
         aic=[45.0, 25, 20, 30],
@@ -250,14 +267,15 @@ def test_gmm_bic_decides_and_silhouette_disagreement_warns():
     assert k == 3
     assert reason.startswith("3 segments: BIC is lowest at 3 (full covariance)")
     assert "AIC prefers 4" in reason and "silhouette prefers 2" in reason
-    assert warning is not None and "Silhouette" in warning and "AIC" not in warning
+    assert warning is None
 
 
 def test_best_at_largest_k_warns():
-    t = _table(bic=[50.0, 40, 30, 20], silhouette=[0.1, 0.2, 0.3, 0.4], bic_full=[50.0, 40, 30, 20])
+    t = _table(bic=[50.0, 30, 15, 0], silhouette=[0.1, 0.2, 0.3, 0.4], bic_full=[50.0, 30, 15, 0])
     t["best_covariance"] = "full"
     k, _, warning = _recommend("gmm", t, None)
-    assert k == 5 and "larger ks" in warning
+    assert k == 5 and warning.startswith("BIC still falls at the largest k tried (5)")
+    assert "larger ks" in warning
 
 
 # --- inputs, progress, stopping ---------------------------------------------------------------
@@ -266,7 +284,7 @@ def test_best_at_largest_k_warns():
 @pytest.mark.parametrize(
     "ks, code",
     [
-        ([1, 2], "bad_ks"),
+        ([0, 2], "bad_ks"),
         ([], "bad_ks"),
         ([2.5], "bad_ks"),
         ([True], "bad_ks"),

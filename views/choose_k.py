@@ -9,10 +9,12 @@ from analytics.charts.choose_k import (
     bic_figure,
     elbow_figure,
     fcm_indices_figure,
+    gap_figure,
     silhouette_figure,
     silhouette_rows_figure,
 )
 from analytics.model.fit import COVARIANCE_TYPES, MAX_K, METHOD_NAMES
+from analytics.studies.choose_k import SWEEP_STARTS
 from ui import cache, cost
 from ui.data import ensure_dataset, features, inputs_key, prep_options
 from ui.state import CHOSEN_K, SEG_SETTINGS, SEGMENTATION, SWEEP, SWEEP_JOB, keep_widget
@@ -37,7 +39,11 @@ method = method_select(
     c1, "w_k_method", saved["method"], help="The same methods as on the Segments page."
 )
 k_lo, k_hi = c2.slider(
-    "Numbers of segments to try", 2, MAX_K, key=keep_widget("w_k_range", (2, 10))
+    "Numbers of segments to try",
+    1,
+    MAX_K,
+    key=keep_widget("w_k_range", (1, 10)),
+    help="Starting at 1 lets the answer be one group: no segments stand out from noise.",
 )
 seed = c3.number_input(
     "Random seed", 0, 2**31 - 1, step=1, key=keep_widget("w_k_seed", int(saved["seed"]))
@@ -51,9 +57,19 @@ if method == "gmm":
     )
 else:
     cov_types = list(COVARIANCE_TYPES)
+min_share_pct = st.columns(3)[0].number_input(
+    "Smallest segment worth recommending (% of customers)",
+    0.0,
+    49.0,
+    step=0.5,
+    key=keep_widget("w_k_min_share", 2.0),
+    help="A k whose fit has a segment smaller than this is still shown on the charts, "
+    "but not recommended: too few customers to act on. 0 turns the check off.",
+)
 params: dict = {"fcm": {"m": float(saved["m"])}, "gmm": {"covariance_type": cov_types}}.get(
     method, {}
 )
+params = {**params, "min_share": round(float(min_share_pct) / 100.0, 6)}
 ks = tuple(range(int(k_lo), int(k_hi) + 1))
 settings = {"method": method, "ks": ks, "seed": int(seed), **params}
 key = inputs_key(settings)
@@ -164,7 +180,8 @@ if sweep.method == "kmeans":
     m2.metric("Elbow", sweep.knee_k if sweep.knee_k is not None else "none")
 elif sweep.method == "gmm":
     m2.metric("Best covariance", str(sweep.table.at[sweep.recommended_k, "best_covariance"]))
-m3.metric("Silhouette", f"{sweep.table.at[sweep.recommended_k, 'silhouette']:.2f}")
+sil = sweep.table.at[sweep.recommended_k, "silhouette"]
+m3.metric("Silhouette", "none (one group)" if sweep.recommended_k == 1 else f"{sil:.2f}")
 st.success(sweep.reason)
 if sweep.warning:
     st.warning(md(sweep.warning))
@@ -174,13 +191,25 @@ for note in sweep.notes:
 # ---- one view per criterion ---------------------------------------------------------------
 first = {
     "kmeans": ("Elbow", elbow_figure),
-    "gmm": ("BIC / AIC", bic_figure),
-    "fcm": ("Fuzzy c-means indices", fcm_indices_figure),
+    "gmm": ("ICL / BIC", bic_figure),
+    "fcm": ("Fuzzy c-means objective and indices", fcm_indices_figure),
 }[sweep.method]
-tab1, tab2, tab3 = st.tabs([first[0], "Silhouette", "Table"])
-tab1.plotly_chart(first[1](sweep), key="k_chart_main")
-tab2.plotly_chart(silhouette_figure(sweep), key="k_chart_sil")
-tab3.dataframe(sweep.table, key="k_table")
+views = [first[0], "Silhouette", "Table"]
+if sweep.method == "kmeans" and "gap" in sweep.table:
+    views.insert(1, "Gap statistic")
+tabs = dict(zip(views, st.tabs(views), strict=True))
+tabs[first[0]].plotly_chart(first[1](sweep), key="k_chart_main")
+if "Gap statistic" in tabs:
+    tabs["Gap statistic"].plotly_chart(gap_figure(sweep), key="k_chart_gap")
+tabs["Silhouette"].plotly_chart(silhouette_figure(sweep), key="k_chart_sil")
+tabs["Table"].dataframe(sweep.table, key="k_table")
+vetoed = sorted(sweep.recommendation.vetoed) if sweep.recommendation else []
+if vetoed:
+    st.caption(
+        f"Shaded on the charts, not recommended: k = {', '.join(map(str, vetoed))} (the "
+        f"smallest segment holds under {sweep.min_share:.0%} of the customers; see the "
+        "'smallest_share' column of the table)."
+    )
 
 # ---- silhouette of each row, and use this k -----------------------------------------------
 st.subheader("Silhouette plot")
@@ -190,21 +219,33 @@ chosen = st.selectbox(
     index=sweep.ks.index(sweep.recommended_k),
     key=f"w_k_rows_{result['key'][:8]}",
 )
-rows = cache.silhouette_rows_cached(result["key"], int(chosen), sweep)
-caption = "" if rows.sample_size is None else f" (a random sample of {rows.sample_size:,} rows)"
-st.plotly_chart(
-    silhouette_rows_figure(rows, title=f"Silhouette of each customer, k = {chosen}{caption}"),
-    key="k_chart_rows",
-)  # fmt: skip
+if int(chosen) < 2:
+    st.info(
+        "One group has no silhouette: it compares each customer's own segment with the next one."
+    )
+else:
+    rows = cache.silhouette_rows_cached(result["key"], int(chosen), sweep)
+    caption = "" if rows.sample_size is None else f" (a random sample of {rows.sample_size:,} rows)"
+    st.plotly_chart(
+        silhouette_rows_figure(rows, title=f"Silhouette of each customer, k = {chosen}{caption}"),
+        key="k_chart_rows",
+    )  # fmt: skip
 
 
-def _use_k(k: int, method: str, cov: str | None) -> None:
+def _use_k(k: int, method: str, cov: str | None, seed: int) -> None:
     st.session_state[CHOSEN_K] = k
-    st.session_state[SEG_SETTINGS] = {**st.session_state[SEG_SETTINGS], "method": method,
-                                      **({"covariance_type": cov} if cov else {})}  # fmt: skip
+    # The sweep's seed, and for mixtures its covariance type and number of starts, so the
+    # Segments page fits the very model the sweep scored (the same starts, the same BIC).
+    extra = {"covariance_type": cov, "n_init": SWEEP_STARTS} if cov else {}
+    st.session_state[SEG_SETTINGS] = {
+        **st.session_state[SEG_SETTINGS],
+        "method": method,
+        "seed": seed,
+        **extra,
+    }
     # The Segments page restores its controls from CHOSEN_K / SEG_SETTINGS when its own
     # widget values are gone; drop any left over so the new k shows there.
-    for widget in ("w_seg_k", "w_seg_method", "w_seg_cov"):
+    for widget in ("w_seg_k", "w_seg_method", "w_seg_cov", "w_seg_seed", "w_seg_n_init"):
         st.session_state.pop(widget, None)
     # The chosen k and method become the current analysis: the Segments page fits them
     # (at once when quick), and Anomalies and Synthetic data follow that fit.
@@ -216,7 +257,11 @@ st.button(
     f"Use {METHOD_NAMES[sweep.method]} with k = {chosen} on the Segments page",
     key="k_use",
     on_click=_use_k,
-    args=(int(chosen), sweep.method, cov),
+    args=(int(chosen), sweep.method, cov, int(sweep.random_state)),
+    disabled=int(chosen) < 2,
+    help="One group is not a segmentation: choose 2 or more to segment."
+    if int(chosen) < 2
+    else None,
 )
 if st.session_state[CHOSEN_K] == int(chosen) and st.session_state.get("k_use"):
     st.success(f"k = {chosen} ({METHOD_NAMES[sweep.method]}) will be used on the Segments page.")

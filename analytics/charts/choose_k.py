@@ -4,7 +4,9 @@ Every builder takes a :class:`~analytics.studies.choose_k.KSweep` (or the per-ro
 :class:`~analytics.studies.choose_k.SilhouetteRows`) first and keyword-only options,
 draws its lines through :func:`_criterion_figure`, finishes through
 :func:`analytics.charts.base.finish`, and marks the recommended k with a dotted
-vertical line named in ``layout.shapes`` / ``layout.annotations``.
+vertical line named in ``layout.shapes`` / ``layout.annotations``. The ks that are
+shown but not recommended (a segment below the minimum share) are shaded grey and
+marked with a grey cross on the first line, in a legend entry that says why.
 Pure functions: data in, ``go.Figure`` out, no Streamlit.
 """
 
@@ -35,6 +37,7 @@ __all__ = [
     "bic_figure",
     "elbow_figure",
     "fcm_indices_figure",
+    "gap_figure",
     "silhouette_figure",
     "silhouette_rows_figure",
 ]
@@ -42,6 +45,45 @@ __all__ = [
 #: One colour per covariance type, used for BIC (solid) and AIC (dashed).
 COVARIANCE_COLOURS = dict(zip(COVARIANCE_TYPES, SEGMENT_COLOURS[:4], strict=True))
 RECOMMENDED_COLOUR = MARK_COLOUR
+VETOED_COLOUR = "#9e9e9e"
+#: Legend entry of the crosses at the ks not recommended.
+VETOED_NAME = "not recommended: a segment too small"
+
+
+def vetoed_ks(sweep: KSweep) -> list[int]:
+    """The ks of the sweep that were shown but not recommended (a vetoed k), increasing."""
+    rec = sweep.recommendation
+    return sorted(rec.vetoed) if rec is not None else []
+
+
+def _mark_vetoed(
+    fig: go.Figure, sweep: KSweep, column: str | None, row: int | str | None = None
+) -> None:
+    """Grey bands at the vetoed ks, and grey crosses on ``column``'s line (once)."""
+    ks = [k for k in vetoed_ks(sweep) if k in sweep.table.index]
+    if not ks:
+        return
+    kw = {"row": row, "col": 1} if row is not None else {}
+    for k in ks:
+        fig.add_vrect(
+            x0=k - 0.4, x1=k + 0.4, fillcolor=VETOED_COLOUR, opacity=0.15, line_width=0,
+            layer="below", **kw,
+        )  # fmt: skip
+    if column is None or column not in sweep.table:
+        return
+    share = sweep.min_share
+    fig.add_trace(
+        go.Scatter(
+            x=ks,
+            y=[float(sweep.table.at[k, column]) for k in ks],
+            mode="markers",
+            name=VETOED_NAME + (f" (under {share:.0%} of rows)" if share else ""),
+            marker={"symbol": "x", "size": 11, "color": VETOED_COLOUR},
+            hovertemplate="k = %{x}: a segment holds under "
+            + f"{share:.0%} of the rows<extra></extra>",
+        ),
+        **kw,
+    )
 
 
 def _mark_k(fig: go.Figure, k: int | None, row: int | str | None = None) -> None:
@@ -92,6 +134,8 @@ def _criterion_figure(
         )
     fig.update_xaxes(tickmode="array", tickvals=ks)
     _mark_k(fig, sweep.recommended_k)
+    first = next((c for c, *_ in series if c in sweep.table), None)
+    _mark_vetoed(fig, sweep, first)
     return finish(
         fig,
         title=title,
@@ -151,12 +195,13 @@ def silhouette_figure(
 
 
 def bic_figure(sweep: KSweep, *, title: str | None = None, height: int | None = 420) -> go.Figure:
-    """BIC (solid) against k, one colour per covariance type (as in PDSH); the AIC
-    lines (dashed) are in the legend, hidden until clicked, so four lines show at first.
+    """ICL (the lowest over covariance types, thick) and BIC (solid, one colour per
+    covariance type, as in PDSH) against k; the ICL per type (dotted) and AIC (dashed)
+    lines are in the legend, hidden until clicked.
     """
     _need(sweep, "gmm", "BIC/AIC chart")
-    series = []
-    for crit, dash in (("bic", "solid"), ("aic", "dash")):
+    series = [("icl", "ICL (lowest over types)", MARK_COLOUR, "solid")]
+    for crit, dash in (("bic", "solid"), ("icl", "dot"), ("aic", "dash")):
         for cov in COVARIANCE_TYPES:
             series.append(
                 (f"{crit}_{cov}", f"{crit.upper()} ({cov})", COVARIANCE_COLOURS[cov], dash)
@@ -164,23 +209,29 @@ def bic_figure(sweep: KSweep, *, title: str | None = None, height: int | None = 
     fig = _criterion_figure(
         sweep,
         series,
-        title or "Which k and segment shape fit best? BIC by covariance type (lower is better)",
-        "BIC (lower is better)",
+        title or "Which k and segment shape fit best? ICL and BIC (lower is better)",
+        "ICL / BIC (lower is better)",
         height,
-        subtitle="Click an AIC entry in the legend to compare AIC (dashed) too",
+        subtitle="ICL is BIC plus a penalty for overlapping segments; it decides. "
+        "Click a legend entry to show ICL per type (dotted) or AIC (dashed)",
     )
     for trace in fig.data:
-        if trace.name.startswith("AIC"):
+        if trace.name.startswith("AIC") or (
+            trace.name.startswith("ICL (") and "lowest" not in trace.name
+        ):
             trace.visible = "legendonly"
+        if trace.name.startswith("ICL (lowest"):
+            trace.line.width = 4
     k = sweep.recommended_k
     if k is not None and "best_covariance" in sweep.table:
         cov = str(sweep.table.at[k, "best_covariance"])
+        column = "icl" if "icl" in sweep.table else "bic"
         fig.add_trace(
             go.Scatter(
                 x=[k],
-                y=[float(sweep.table.at[k, "bic"])],
+                y=[float(sweep.table.at[k, column])],
                 mode="markers",
-                name=f"lowest BIC ({cov})",
+                name=f"recommended: lowest {column.upper()} type ({cov})",
                 marker={"size": 14, "symbol": "star", "color": COVARIANCE_COLOURS[cov]},
                 hoverinfo="skip",
             )
@@ -188,42 +239,100 @@ def bic_figure(sweep: KSweep, *, title: str | None = None, height: int | None = 
     return fig
 
 
+#: The FCM panels, top to bottom: the objective (its knee decides), the indices.
+FCM_PANELS: tuple[tuple[str, ...], ...] = (
+    ("objective",),
+    ("mpc",),
+    ("xie_beni",),
+    ("partition_coefficient", "partition_entropy"),
+)
+
+
 def fcm_indices_figure(
-    sweep: KSweep, *, title: str | None = None, height: int | None = 560
+    sweep: KSweep, *, title: str | None = None, height: int | None = 720
 ) -> go.Figure:
-    """Partition coefficient, partition entropy and Xie-Beni against k, one panel each."""
+    """The fuzzy c-means objective (its knee marked) and the validity indices, one
+    panel each: modified partition coefficient, Xie-Beni, and partition coefficient
+    with entropy (which favour few segments by construction) together at the bottom."""
     _need(sweep, "fcm", "fuzzy c-means indices chart")
-    columns = ["partition_coefficient", "partition_entropy", "xie_beni"]
-    titles = [
-        f"{CRITERIA[c].label} ({'higher' if CRITERIA[c].higher_is_better else 'lower'} is better)"
-        for c in columns
-    ]
+
+    def panel_title(cols: tuple[str, ...]) -> str:
+        if len(cols) > 1:
+            return "Partition coefficient (higher) and entropy (lower): biased towards few segments"
+        c = CRITERIA[cols[0]]
+        return f"{c.label} ({'higher' if c.higher_is_better else 'lower'} is better)"
+
     fig = make_subplots(
-        rows=3, cols=1, shared_xaxes=True, subplot_titles=titles, vertical_spacing=0.08
+        rows=len(FCM_PANELS),
+        cols=1,
+        shared_xaxes=True,
+        subplot_titles=[panel_title(p) for p in FCM_PANELS],
+        vertical_spacing=0.07,
     )
     ks = list(sweep.table.index)
-    for i, c in enumerate(columns, start=1):
+    colour = 1
+    for i, cols in enumerate(FCM_PANELS, start=1):
+        for c in cols:
+            fig.add_trace(
+                go.Scatter(
+                    x=ks,
+                    y=sweep.table[c].astype(float).tolist() if c in sweep.table else [],
+                    mode="lines+markers",
+                    name=CRITERIA[c].label,
+                    line={"color": SEGMENT_COLOURS[colour]},
+                ),
+                row=i,
+                col=1,
+            )
+            colour += 1
+    if sweep.knee_k is not None and "objective" in sweep.table:
         fig.add_trace(
             go.Scatter(
-                x=ks,
-                y=sweep.table[c].astype(float).tolist() if c in sweep.table else [],
-                mode="lines+markers",
-                name=CRITERIA[c].label,
-                line={"color": SEGMENT_COLOURS[i]},
+                x=[sweep.knee_k],
+                y=[float(sweep.table.at[sweep.knee_k, "objective"])],
+                mode="markers+text",
+                name="elbow",
+                text=[f"elbow at {sweep.knee_k}"],
+                textposition="top right",
+                marker={"size": 16, "symbol": "circle-open", "color": SEGMENT_COLOURS[5],
+                        "line": {"width": 3}},
+                hoverinfo="skip",
             ),
-            row=i,
+            row=1,
             col=1,
-        )
+        )  # fmt: skip
     fig.update_xaxes(tickmode="array", tickvals=ks)
-    fig.update_xaxes(title_text="Number of segments k", row=3, col=1)
+    fig.update_xaxes(title_text="Number of segments k", row=len(FCM_PANELS), col=1)
     _mark_k(fig, sweep.recommended_k, row="all")
+    _mark_vetoed(fig, sweep, "objective", row=1)
     return finish(
         fig,
-        title=title or "How crisp are the fuzzy segments at each k? Three validity indices",
+        title=title or "Where do more fuzzy segments stop paying off? Objective and indices",
         height=height,
         hovermode="x unified",
         showlegend=False,
     )
+
+
+def gap_figure(sweep: KSweep, *, title: str | None = None, height: int | None = 380) -> go.Figure:
+    """The gap statistic against k with one-standard-error bars (k-means): how much
+    tighter the segments are than in structureless data of the same spread."""
+    _need(sweep, "kmeans", "gap statistic chart")
+    fig = _criterion_figure(
+        sweep,
+        [("gap", "Gap statistic", SEGMENT_COLOURS[3], "solid")],
+        title or "Is there structure beyond noise? Gap statistic (higher is better)",
+        "Gap (log spread of random data minus log spread of the data)",
+        height,
+        subtitle="The first k whose gap is within one error bar of the next k's is the gap's pick",
+    )
+    if "gap_se" in sweep.table and fig.data:
+        fig.data[0].error_y = {
+            "type": "data",
+            "array": sweep.table["gap_se"].astype(float).tolist(),
+            "visible": True,
+        }
+    return fig
 
 
 def silhouette_rows_figure(

@@ -4,11 +4,18 @@ Criteria per method (one row per k in ``KSweep.table``):
 
 - k-means: ``inertia`` (within-segment sum of squares, the elbow curve), ``silhouette``,
   ``calinski_harabasz`` and ``davies_bouldin`` (scikit-learn's metrics on the labels).
-- Gaussian mixture: ``bic_<type>`` and ``aic_<type>`` for every covariance type tried,
-  ``bic``/``aic`` (the best over types), ``best_covariance`` (the type with the lowest
-  BIC at that k) and ``silhouette`` of that model's hard labels.
-- Fuzzy c-means: ``partition_coefficient``, ``partition_entropy``, ``xie_beni`` and
-  ``silhouette`` of the hard labels (highest membership).
+- k-means also: ``gap`` and ``gap_se`` (the gap statistic and its standard error).
+- Gaussian mixture: ``bic_<type>``, ``aic_<type>`` and ``icl_<type>`` for every
+  covariance type tried, ``bic``/``aic``/``icl`` (the best over types),
+  ``best_covariance`` (the type with the lowest ICL at that k: the model the
+  recommendation uses) and ``silhouette`` of that model's hard labels.
+- Fuzzy c-means: ``objective``, ``mpc`` (modified partition coefficient),
+  ``partition_coefficient``, ``partition_entropy``, ``xie_beni``, ``gap``/``gap_se``
+  (of the FCM objective) and ``silhouette`` of the hard labels (highest membership).
+- Every method: ``smallest_share``, the share of rows in the smallest segment.
+
+k may start at 1 (one group). The recommendation rule is documented in
+:mod:`.recommend`; its words in :mod:`.wording`.
 
 Silhouette needs every pairwise distance (n^2), so above ``SILHOUETTE_EXACT_MAX`` rows it
 is computed on a random sample of that many rows (the same rows for every k, stated in
@@ -24,7 +31,9 @@ The modules, one concern each:
   agreeing and disagreeing criteria, edge flags) from a list of rules;
 - :mod:`.wording`: that decision in sentences (``KSweep.reason`` and ``warning``);
 - :mod:`.stability`: refits on resamples compared by adjusted Rand index;
-- :mod:`.checks`: validation of the ks and covariance types.
+- :mod:`.checks`: validation of the ks and covariance types;
+- :mod:`.gap`: the gap statistic (structureless reference data);
+- :mod:`.mixture_em`: the lean EM the mixture sweep runs (scikit-learn's algorithm).
 """
 
 from __future__ import annotations
@@ -37,13 +46,30 @@ from analytics.studies.choose_k.criteria import (
     knee_point,
     silhouette_values,
 )
-from analytics.studies.choose_k.recommend import Recommendation, recommend
+from analytics.studies.choose_k.recommend import (
+    DEFAULT_MIN_SHARE,
+    PARSIMONY_IC,
+    Recommendation,
+    recommend,
+)
 from analytics.studies.choose_k.resampling import STABILITY_MAX_ROWS, stability
-from analytics.studies.choose_k.sweep import SWEEP_SUBSAMPLE, KSweep, sweep_k
+from analytics.studies.choose_k.sweep import (
+    EXACT_ROWS,
+    SCREEN_ROWS,
+    SWEEP_STARTS,
+    SWEEP_SUBSAMPLE,
+    KSweep,
+    sweep_k,
+)
 from analytics.studies.choose_k.wording import explain
 
 __all__ = [
     "CRITERIA",
+    "DEFAULT_MIN_SHARE",
+    "EXACT_ROWS",
+    "PARSIMONY_IC",
+    "SCREEN_ROWS",
+    "SWEEP_STARTS",
     "SILHOUETTE_EXACT_MAX",
     "STABILITY_MAX_ROWS",
     "SWEEP_SUBSAMPLE",

@@ -13,7 +13,10 @@ from analytics.studies.choose_k.wording import join_ks
 
 
 def check_ks(ks: Any, X: np.ndarray) -> list[int]:
-    """Sorted distinct ks, each a whole number in 2..min(MAX_K, distinct rows of X).
+    """Sorted distinct ks, each a whole number in 1..min(MAX_K, distinct rows of X).
+
+    k = 1 (one group) is allowed: it is the answer when the data show no segment
+    structure stronger than noise.
 
     Parameters
     ----------
@@ -43,11 +46,10 @@ def check_ks(ks: Any, X: np.ndarray) -> list[int]:
             code="bad_ks",
         )
     out = sorted({int(k) for k in raw})
-    low = [k for k in out if k < 2 or k > MAX_K]
+    low = [k for k in out if k < 1 or k > MAX_K]
     if low:
         raise InputError(
-            f"Every k must be between 2 and {MAX_K} (one segment is not a segmentation); "
-            f"got {join_ks(low)}.",
+            f"Every k must be between 1 and {MAX_K}; got {join_ks(low)}.",
             code="bad_ks",
         )
     n = X.shape[0]

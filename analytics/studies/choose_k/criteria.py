@@ -44,6 +44,20 @@ CRITERIA: dict[str, Criterion] = {
         ),
         Criterion("davies_bouldin", "Davies-Bouldin", False, "Davies-Bouldin is lowest at {k}"),
         Criterion("bic", "BIC", False, "BIC is lowest at {k}"),
+        Criterion(
+            "icl",
+            "ICL (BIC with a penalty for overlapping segments)",
+            False,
+            "ICL is lowest at {k}",
+        ),
+        Criterion("gap", "Gap statistic", True, "the gap statistic settles at {k}"),
+        Criterion(
+            "mpc",
+            "Modified partition coefficient",
+            True,
+            "the modified partition coefficient is highest at {k}",
+        ),
+        Criterion("objective", "Fuzzy c-means objective", False, ""),
         Criterion("aic", "AIC", False, "AIC is lowest at {k}"),
         Criterion(
             "partition_coefficient",
@@ -86,6 +100,18 @@ def prefers(table: pd.DataFrame, column: str, a: int, b: int) -> int | None:
         return None
     better_a = va > vb if CRITERIA[column].higher_is_better else va < vb
     return a if better_a else b
+
+
+def modified_partition_coefficient(pc: float, k: int) -> float:
+    """Dave's (1996) modified partition coefficient ``1 - k/(k-1) (1 - PC)``.
+
+    The partition coefficient PC lies in [1/k, 1], so its floor rises as k falls and it
+    favours few segments by construction; MPC rescales it to [0, 1] for every k
+    (0: every membership 1/k, 1: hard segments). NaN for k = 1.
+    """
+    if k < 2 or not np.isfinite(pc):
+        return float("nan")
+    return float(1.0 - k / (k - 1) * (1.0 - pc))
 
 
 # ----------------------------------------------------------------------------- kneedle
@@ -286,6 +312,7 @@ __all__ = [
     "best_k",
     "knee_point",
     "mean_silhouettes",
+    "modified_partition_coefficient",
     "prefers",
     "sample_index",
     "silhouette_many",

@@ -26,7 +26,6 @@ from analytics.errors import InputError
 from analytics.model import gaussian
 from analytics.model.fit import (
     check_method,
-    child_seeds,
     fit_fcm,
     fit_kmeans,
     prepare_for_method,
@@ -37,17 +36,42 @@ from analytics.studies.choose_k.checks import check_ks, covariance_types
 from analytics.studies.choose_k.criteria import (
     SILHOUETTE_EXACT_MAX,
     SilhouetteRows,
-    knee_point,
     mean_silhouettes,
+    modified_partition_coefficient,
     silhouette_values,
 )
-from analytics.studies.choose_k.recommend import Recommendation, recommend
+from analytics.studies.choose_k.gap import gap_statistic, within_ss
+from analytics.studies.choose_k.mixture_em import em
+from analytics.studies.choose_k.recommend import (
+    DEFAULT_MIN_SHARE,
+    Recommendation,
+    min_share_veto,
+    objective_knee,
+    recommend,
+)
 from analytics.studies.choose_k.resampling import stability_of_rows
 from analytics.studies.choose_k.wording import explain, join_ks
 
 #: Gaussian-mixture sweeps fit on a random sample of this many rows (unless ``subsample``
 #: is given) and compute BIC/AIC and labels on every row.
 SWEEP_SUBSAMPLE = 10_000
+
+#: Starts of every (k, covariance type) in a mixture sweep (scikit-learn's reference is
+#: the best of 5 starts).
+SWEEP_STARTS = 5
+
+#: Up to this many fitted rows every start runs EM on every row (scikit-learn's own
+#: ``n_init`` procedure, with its starts: the same fits as ``GaussianMixture`` and as
+#: :func:`analytics.segment`). It equals ``SWEEP_SUBSAMPLE``: only a sweep that already
+#: fits a row sample screens its starts.
+EXACT_ROWS = SWEEP_SUBSAMPLE
+
+#: Above ``EXACT_ROWS``, the starts are compared by EM on a random sample of this many
+#: rows (or 10 x largest k x features, if more) and only the best is refined on all
+#: fitted rows: five starts for about the price of two. The sample can rank two close
+#: optima differently from all rows, so above ``EXACT_ROWS`` a cell may end a few BIC
+#: units above the best of the same starts run on every row.
+SCREEN_ROWS = 1_000
 
 #: Attempts at a mixture whose covariance collapses, each with 1000x the regularisation.
 _GMM_ATTEMPTS = 4
@@ -66,7 +90,8 @@ class KSweep:
     reason : plain sentence naming the criteria that agree and those that disagree
     warning : sentence shown when the criteria disagree (or the best k is at the edge), else None
     silhouette_sample_size : rows the silhouette was computed on, None = exact (all rows)
-    knee_k : the elbow of the inertia curve (k-means), None if there is none
+    knee_k : the knee of the objective curve (k-means inertia, FCM objective), None if
+        there is none (or a mixture)
     notes : plain sentences about how the sweep was run (sampling, stopping, convergence)
     labels : per k, the hard labels of every row, shape (n_rows,), values 1..k by size
     X : the prepared features, shape (n_rows, n_features)
@@ -74,6 +99,7 @@ class KSweep:
     stopped : True if ``should_stop`` ended the sweep early
     params : the settings used (preparation and model), to refit for stability
     random_state : the seed used
+    min_share : the smallest share of rows a segment of the recommended k must hold
     recommendation : the decision behind ``recommended_k``, ``reason`` and ``warning``
         as data (votes, agreeing and disagreeing criteria, edge flags)
     """
@@ -94,6 +120,7 @@ class KSweep:
     params: dict[str, Any] = field(default_factory=dict)
     random_state: int = 0
     recommendation: Recommendation | None = field(default=None, repr=False)
+    min_share: float = DEFAULT_MIN_SHARE
 
     @property
     def method_name(self) -> str:
@@ -185,7 +212,12 @@ def _kmeans_row(X: np.ndarray, model: Any, summary: dict[str, Any]) -> dict[str,
 
 def _fcm_row(X: np.ndarray, model: Any, summary: dict[str, Any]) -> dict[str, float]:
     keys = ("partition_coefficient", "partition_entropy", "xie_beni", "objective")
-    return {key: summary[key] for key in keys}
+    row = {key: summary[key] for key in keys}
+    row["mpc"] = modified_partition_coefficient(row["partition_coefficient"], model.n_clusters)
+    if model.n_clusters == 1:
+        # PC = 1 and PE = 0 for one segment by definition: not evidence of anything.
+        row["partition_coefficient"] = row["partition_entropy"] = np.nan
+    return row
 
 
 def _sweep_hard(method, X, ks, seed, p, progress, should_stop, notes):
@@ -221,8 +253,9 @@ def _sweep_hard(method, X, ks, seed, p, progress, should_stop, notes):
 
 def _score_all(
     X: np.ndarray, fitted: dict[str, GaussianMixture]
-) -> dict[str, tuple[float, np.ndarray]]:
-    """Total log-likelihood and hard labels (n,) of every row under each fitted mixture.
+) -> dict[str, tuple[float, np.ndarray, float]]:
+    """Total log-likelihood, hard labels (n,) and the classification term of ICL
+    (sum over rows of -log of the top posterior) of every row under each mixture.
 
     One pass over row blocks for all covariance types (the rows stay in cache while
     each model scores them); memory per block is about rows x k x d floats.
@@ -231,6 +264,7 @@ def _score_all(
     k, d = next(iter(fitted.values())).means_.shape
     block = max(256, min(16_384, 2_000_000 // max(1, k * d)))
     ll = dict.fromkeys(fitted, 0.0)
+    unsure = dict.fromkeys(fitted, 0.0)
     labels = {c: np.empty(n, dtype=np.intp) for c in fitted}
     for start in range(0, n, block):
         Xb = X[start : start + block]
@@ -240,42 +274,29 @@ def _score_all(
             labels[cov][start : start + len(Xb)] = w.argmax(axis=1)
             w -= top
             np.exp(w, out=w)
-            ll[cov] += float((np.log(w.sum(axis=1)) + top[:, 0]).sum())
-    return {c: (ll[c], labels[c]) for c in fitted}
+            # log of the sum = log-likelihood minus the top term = -log max posterior.
+            gap = np.log(w.sum(axis=1))
+            ll[cov] += float((gap + top[:, 0]).sum())
+            unsure[cov] += float(gap.sum())
+    return {c: (ll[c], labels[c], unsure[c]) for c in fitted}
 
 
-def _em_from_labels(
-    Xf: np.ndarray, raw: np.ndarray, k: int, cov: str, reg: float, p: dict[str, Any]
-) -> GaussianMixture:
-    """EM started from the Gaussian parameters of a hard partition ``raw`` (n,)."""
-    w, mu, sigma = gaussian.estimate_from_labels(Xf, raw, k, cov, reg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return GaussianMixture(
-            n_components=k,
-            covariance_type=cov,
-            reg_covar=reg,
-            tol=p["tol"],
-            max_iter=p["max_iter"],
-            weights_init=w,
-            means_init=mu,
-            precisions_init=gaussian.precisions(sigma, cov),
-        ).fit(Xf)
-
-
-def _fit_one_gmm(Xf, raw, k, cov, p) -> tuple[GaussianMixture, float]:
-    """EM from a hard partition, raising the regularisation if a covariance collapses.
+def _fit_one_gmm(Xf, raw, k, cov, p, start=None) -> tuple[GaussianMixture, float]:
+    """EM from a hard partition ``raw`` (n,) (or warm from ``start``'s parameters),
+    raising the regularisation if a covariance collapses.
 
     A collapse shows as the kernel's typed :class:`~analytics.model.gaussian.
-    SingularCovarianceError` (the start) or as the ValueError of scikit-learn's fit
-    (during EM): the settings were validated by ``split_params``, so that is the only
-    ValueError left.
+    SingularCovarianceError`; a warm start that collapses falls back to the partition
+    ``start`` predicts.
     """
-    reg = float(p["reg_covar"])
+    reg = float(p["reg_covar"]) if start is None else float(start.reg_covar)
     for attempt in range(_GMM_ATTEMPTS):
         try:
-            return _em_from_labels(Xf, raw, k, cov, reg, p), reg
-        except (gaussian.SingularCovarianceError, ValueError) as exc:
+            return em(Xf, k, cov, reg, p["tol"], p["max_iter"], labels=raw, start=start), reg
+        except gaussian.SingularCovarianceError as exc:
+            if start is not None:
+                raw, start = start.predict(Xf), None
+                continue
             if attempt == _GMM_ATTEMPTS - 1:
                 raise gaussian.SingularCovarianceError(
                     f"The Gaussian mixture with {k} segments ({cov} covariance) could not be "
@@ -286,30 +307,44 @@ def _fit_one_gmm(Xf, raw, k, cov, p) -> tuple[GaussianMixture, float]:
     raise AssertionError("unreachable")
 
 
-def _kmeans_starts(Xf: np.ndarray, k: int, seeds: Sequence[int]) -> list[np.ndarray]:
-    """One k-means partition (n,) per seed: the starts shared by every covariance type."""
+def _kmeans_starts(Xs: np.ndarray, k: int, seed: int, n: int) -> list[np.ndarray]:
+    """``n`` k-means partitions (n_rows,) of ``Xs``: the starts shared by every covariance type.
+
+    Drawn exactly as scikit-learn's ``GaussianMixture(init_params="kmeans", n_init=n,
+    random_state=seed)`` draws its starts (one ``KMeans(n_init=1)`` per start from one
+    ``RandomState(seed)`` stream), so on the same rows the first starts are the ones
+    :func:`analytics.segment` uses. k = 1 has only one partition.
+    """
+    rs = np.random.RandomState(seed)
     starts = []
-    for seed in seeds:
+    for _ in range(1 if k == 1 else n):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
-            starts.append(KMeans(n_clusters=k, n_init=1, random_state=seed).fit(Xf).labels_)
+            starts.append(KMeans(n_clusters=k, n_init=1, random_state=rs).fit(Xs).labels_)
     return starts
 
 
 def _criteria_row(
-    scored: dict[str, tuple[float, np.ndarray]], k: int, n: int, d: int
+    scored: dict[str, tuple[float, np.ndarray, float]], k: int, n: int, d: int
 ) -> tuple[dict[str, Any], str]:
-    """BIC and AIC per covariance type, their best, and the type with the lowest BIC."""
+    """BIC, AIC and ICL per covariance type, their best, and the type with the lowest ICL.
+
+    ICL is mclust's ``icl()``: BIC plus twice the sum over rows of ``-log`` of the
+    posterior probability of the row's most likely segment (0 for rows assigned with
+    certainty; large when segments overlap), in the lower-is-better sign used here.
+    """
     row: dict[str, Any] = {}
-    for cov, (ll, _) in scored.items():
+    for cov, (ll, _, unsure) in scored.items():
         npar = gaussian.n_parameters(k, d, cov)
         # GaussianMixture.bic/aic: -2 * mean log-lik * n + penalty.
         row[f"bic_{cov}"] = float(-2 * ll + npar * np.log(n))
         row[f"aic_{cov}"] = float(-2 * ll + 2 * npar)
-    # min() keeps the first of equal BICs, in the order the types were tried.
-    best = min(scored, key=lambda cov: row[f"bic_{cov}"])
-    row["bic"] = row[f"bic_{best}"]
+        row[f"icl_{cov}"] = row[f"bic_{cov}"] + 2.0 * unsure
+    # min() keeps the first of equal values, in the order the types were tried.
+    best = min(scored, key=lambda cov: row[f"icl_{cov}"])
+    row["bic"] = min(row[f"bic_{cov}"] for cov in scored)
     row["aic"] = min(row[f"aic_{cov}"] for cov in scored)
+    row["icl"] = row[f"icl_{best}"]
     row["best_covariance"] = best
     return row, best
 
@@ -336,13 +371,22 @@ class _GmmLog:
         return out
 
 
-def _fit_types(Xf, k, types, starts, p, report, log: _GmmLog) -> dict[str, GaussianMixture]:
-    """For each covariance type, the best (highest lower bound) EM over the starts."""
+def _fit_types(Xf, Xs, k, types, starts, p, report, log: _GmmLog) -> dict[str, GaussianMixture]:
+    """For each covariance type, the best (highest lower bound) EM over the starts.
+
+    The starts are k-means partitions of ``Xs``. When
+    ``Xs`` is ``Xf`` (up to ``EXACT_ROWS`` fit rows), EM runs from every start on every
+    fit row and the best is kept: scikit-learn's ``n_init`` procedure. On more rows,
+    every start runs EM to convergence on the screening rows ``Xs`` and only the best
+    is refined on all of ``Xf`` from its parameters (a warm start: a few iterations).
+    """
     fitted: dict[str, GaussianMixture] = {}
     for t_i, cov in enumerate(types):
         report(t_i / len(types), f"Gaussian mixture with k = {k} ({cov} covariance)")
-        fits = [_fit_one_gmm(Xf, raw, k, cov, p) for raw in starts]
+        fits = [_fit_one_gmm(Xs, raw, k, cov, p) for raw in starts]
         model, reg = max(fits, key=lambda f: f[0].lower_bound_)
+        if Xs is not Xf:
+            model, reg = _fit_one_gmm(Xf, None, k, cov, p, start=model)
         if not model.converged_:
             log.unconverged.append(f"{k} ({cov})")
         if reg != float(p["reg_covar"]):
@@ -369,18 +413,29 @@ def _sweep_gmm(X, ks, seed, p, types, subsample, progress, should_stop, notes):
             f"Each mixture was fitted on the same random sample of {subsample:,} of the "
             f"{n:,} rows; BIC, AIC and segments are computed on all {n:,} rows."
         )
-    start_seeds = child_seeds(seed, int(p["n_init"]))
+    screen = max(SCREEN_ROWS, 10 * max(ks) * d)
+    # Screen when the sweep already fits a row sample, or on more than EXACT_ROWS rows.
+    big = (sample is not None or len(Xf) > EXACT_ROWS) and len(Xf) > screen
+    rows_s = np.sort(rng.choice(len(Xf), screen, replace=False)) if big else None
+    Xs = Xf if rows_s is None else Xf[rows_s]
+    if Xs is not Xf:
+        notes.append(
+            f"The {int(p['n_init'])} starts of each mixture were compared on a random "
+            f"{len(Xs):,} of the fitted rows; the best was then refined on all of them."
+        )
     rows, labels, models, done = {}, {}, {}, []
     log = _GmmLog()
     for i, k in enumerate(ks):
         if should_stop():
             break
-        starts = _kmeans_starts(Xf, k, start_seeds)
+        # The starts: k-means partitions of the rows EM starts on (scikit-learn's own
+        # starts when those are all the fitted rows).
+        starts = _kmeans_starts(Xs, k, seed, int(p["n_init"]))
 
         def report(share: float, text: str, i: int = i) -> None:
             progress((i + share) / len(ks) * 0.9, text)
 
-        fitted = _fit_types(Xf, k, types, starts, p, report, log)
+        fitted = _fit_types(Xf, Xs, k, types, starts, p, report, log)
         models.update({(k, cov): m for cov, m in fitted.items()})
         scored = _score_all(X, fitted)
         rows[k], best = _criteria_row(scored, k, n, d)
@@ -411,11 +466,47 @@ def _sweep_notes(ks: list[int], done: list[int], sample_size: int | None, n: int
     return notes
 
 
+def _with_gap(
+    table: pd.DataFrame, X: np.ndarray, method: str, seed: int, p: dict[str, Any]
+) -> pd.DataFrame:
+    """The gap statistic (``gap``, ``gap_se``) of the method's own objective at every k:
+    k-means inertia, or the fuzzy c-means objective (reference fits with the same
+    fuzzifier, one start)."""
+    column = "inertia" if method == "kmeans" else "objective"
+    objective = None
+    if method == "fcm":
+
+        def objective(rows: np.ndarray, k: int, s: int) -> float:
+            if k == 1:
+                return within_ss(rows, 1, s)
+            q = {**p, "n_init": 1}
+            return float(fit_fcm(rows, k, s, q).summary["objective"])
+
+    gap = gap_statistic(X, table[column].to_dict(), seed, objective=objective)
+    table["gap"] = pd.Series({k: g for k, (g, _) in gap.items()}, dtype="float64")
+    table["gap_se"] = pd.Series({k: e for k, (_, e) in gap.items()}, dtype="float64")
+    return table
+
+
+def _min_share(params: dict[str, Any]) -> float:
+    """The ``min_share`` setting: a fraction in [0, 0.5)."""
+    v = params.pop("min_share", DEFAULT_MIN_SHARE)
+    ok = isinstance(v, int | float | np.floating | np.integer) and not isinstance(v, bool)
+    if not ok or not 0 <= float(v) < 0.5:
+        raise InputError(
+            f"The minimum segment share must be a fraction between 0 and 0.5 (e.g. 0.02 "
+            f"for 2% of the rows), not {v!r}.",
+            code="bad_option",
+        )
+    return float(v)
+
+
 def _gmm_params(params: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """The covariance types to try, and the other settings with ``n_init`` defaulting to 1."""
+    """The covariance types to try, and the other settings with ``n_init`` defaulting to
+    :data:`SWEEP_STARTS`."""
     types = covariance_types(params.get("covariance_type"))
     rest = {k: v for k, v in params.items() if k != "covariance_type"}
-    rest.setdefault("n_init", 1)
+    rest.setdefault("n_init", SWEEP_STARTS)
     return types, rest
 
 
@@ -444,7 +535,9 @@ def sweep_k(
     Parameters
     ----------
     df : DataFrame of shape (n_rows, n_columns); never modified
-    ks : the numbers of segments to try, e.g. ``range(2, 11)``; whole numbers >= 2
+    ks : the numbers of segments to try, e.g. ``range(1, 11)``; whole numbers >= 1
+        (k = 1 is "one group": BIC/ICL at k = 1 for mixtures, the gap statistic for
+        k-means and FCM)
     method : "kmeans", "fcm" or "gmm"
     columns : feature columns; default: the numeric and categorical ones
     random_state : seed for every random choice (child seeds by ``SeedSequence.spawn``)
@@ -454,8 +547,10 @@ def sweep_k(
     **params : preparation (``scaling``, ``log_transform``, ``impute``) and model
         settings as for :func:`analytics.model.fit`. For Gaussian mixtures
         ``covariance_type`` may be one type, a list, or "all" (default: all four),
-        ``n_init`` defaults to 1 (k-means-seeded start) and ``subsample`` (default
-        ``SWEEP_SUBSAMPLE``) is the number of rows EM runs on.
+        ``n_init`` defaults to :data:`SWEEP_STARTS` (k-means-seeded starts, compared as
+        described in :func:`_fit_types`) and ``subsample`` (default ``SWEEP_SUBSAMPLE``)
+        is the number of rows EM runs on. ``min_share`` (default 0.02): a k whose fit
+        has a segment with a smaller share of the rows is shown but not recommended.
 
     Returns
     -------
@@ -464,6 +559,8 @@ def sweep_k(
     method = check_method(method)
     progress = progress or no_progress
     should_stop = should_stop or never_stop
+    params = dict(params)
+    min_share = _min_share(params)
     types: list[str] = []
     if method == "gmm":
         types, params = _gmm_params(params)
@@ -489,12 +586,15 @@ def sweep_k(
     table.index = pd.Index([int(k) for k in table.index], name="k", dtype="int64")
     if not table.empty:
         table["silhouette"] = pd.Series(sil, dtype="float64")
-    knee_k = (
-        knee_point(list(table.index), table["inertia"])
-        if method == "kmeans" and len(table)
-        else None
-    )
-    decision = recommend(method, table, knee_k)
+        table["smallest_share"] = pd.Series(
+            {k: float(np.bincount(lab)[1:].min() / len(lab)) for k, lab in labels.items()},
+            dtype="float64",
+        )
+        if method != "gmm":
+            progress(0.95, "Gap statistic (comparison with structureless data)")
+            table = _with_gap(table, X, method, random_state, p)
+    knee_k = objective_knee(method, table)
+    decision = recommend(method, table, knee_k, vetoes=(min_share_veto(min_share),))
     reason, warning = explain(decision, table)
     return KSweep(
         method=method,
@@ -511,9 +611,18 @@ def sweep_k(
         models=models,
         stopped=len(done) < len(ks_list),
         params={**params, **({"covariance_type": types} if method == "gmm" else {})},
+        min_share=min_share,
         random_state=random_state,
         recommendation=decision,
     )
 
 
-__all__ = ["SWEEP_SUBSAMPLE", "KSweep", "ordered_labels", "sweep_k"]
+__all__ = [
+    "EXACT_ROWS",
+    "SCREEN_ROWS",
+    "SWEEP_STARTS",
+    "SWEEP_SUBSAMPLE",
+    "KSweep",
+    "ordered_labels",
+    "sweep_k",
+]
