@@ -17,11 +17,6 @@ def customers():
     return rfm(make_log(40_000, random_state=0), **LOG_COLUMNS)
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="needs the default preparation of branch stats-prep (log of skewed columns) and "
-    "the recommended-k rules of branch stats-k (minimum segment share); passes once merged",
-)
 def test_recommended_kmeans_segments_of_an_rfm_table_are_none_tiny(customers) -> None:
     sweep = sweep_k(customers, range(2, 11), "kmeans")
     seg = segment(customers, "kmeans", sweep.recommended_k)
