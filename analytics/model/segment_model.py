@@ -43,7 +43,6 @@ scoring (the same formulas as scikit-learn and :mod:`analytics.model.fcm`), so t
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -58,6 +57,7 @@ from scipy.special import logsumexp
 
 from analytics.constants import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
 from analytics.errors import InputError
+from analytics.io.strict_json import parse_strict_json
 from analytics.model.distances import BLOCK_ROWS, memberships, nearest_centre, sq_distances
 from analytics.model.gaussian import precision_cholesky, variances, weighted_log_prob
 from analytics.preparation import Preparer
@@ -641,43 +641,7 @@ def _parse_json(raw: bytes) -> Any:
     if raw.count(b'"') // 2 > 100_000 + len(raw) // 16:
         raise _bad("it holds far more texts than a model of its size can.")
 
-    def reject_constant(name: str) -> Any:
-        raise _bad(f"it contains {name}, which is not a number a model can hold.")
-
-    def whole_number(text: str) -> int:
-        # Called by json for every integer literal, before Python's int() sees it.
-        if len(text.lstrip("-")) > _MAX_INT_DIGITS:
-            raise _bad(
-                f"it holds a whole number of {len(text.lstrip('-')):,} digits; "
-                f"a model's numbers have at most {_MAX_INT_DIGITS}."
-            )
-        return int(text)
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise _bad(f"the entry {key!r} appears twice.")
-            out[key] = value
-        return out
-
-    try:
-        return json.loads(
-            io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig").read(),
-            parse_constant=reject_constant,
-            parse_int=whole_number,
-            object_pairs_hook=no_duplicates,
-        )
-    except InputError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise _bad("it is not UTF-8 text.") from exc
-    except json.JSONDecodeError as exc:
-        raise _bad(f"the JSON is broken near line {exc.lineno}, column {exc.colno}.") from exc
-    except RecursionError as exc:
-        raise _bad("it is nested too deeply.") from exc
-    except (ValueError, OverflowError) as exc:  # e.g. Python's limit on integer digits
-        raise _bad(f"it holds a value that cannot be read ({exc}).") from exc
+    return parse_strict_json(raw, _bad, "a model", max_int_digits=_MAX_INT_DIGITS)
 
 
 def _get(d: dict[str, Any], key: str, where: str) -> Any:

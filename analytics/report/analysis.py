@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import math
 import os
@@ -39,6 +38,7 @@ import pandas as pd
 
 from analytics.constants import COVARIANCE_TYPES, MAX_K, METHOD_NAMES, METHODS
 from analytics.errors import FileFormatError, InputError
+from analytics.io.strict_json import parse_strict_json
 from analytics.preparation import (
     ROLE_CATEGORICAL,
     ROLE_CODE,
@@ -404,37 +404,7 @@ def _parse_json(raw: bytes) -> Any:
             code="bad_analysis_file",
         )
 
-    def reject_constant(name: str) -> Any:
-        raise _bad(f"it contains {name}, which is not a number an analysis can hold.")
-
-    def whole_number(text: str) -> int:
-        if len(text.lstrip("-")) > 20:
-            raise _bad("it holds a whole number of more than 20 digits.")
-        return int(text)
-
-    def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for key, value in pairs:
-            if key in out:
-                raise _bad(f"the entry {key!r} appears twice.")
-            out[key] = value
-        return out
-
-    try:
-        return json.loads(
-            io.TextIOWrapper(io.BytesIO(raw), encoding="utf-8-sig").read(),
-            parse_constant=reject_constant,
-            parse_int=whole_number,
-            object_pairs_hook=no_duplicates,
-        )
-    except InputError:
-        raise
-    except UnicodeDecodeError as exc:
-        raise _bad("it is not UTF-8 text.") from exc
-    except json.JSONDecodeError as exc:
-        raise _bad(f"the JSON is broken near line {exc.lineno}, column {exc.colno}.") from exc
-    except RecursionError as exc:
-        raise _bad("it is nested too deeply.") from exc
+    return parse_strict_json(raw, _bad, "an analysis")
 
 
 def _show(v: Any, n: int = 40) -> str:
