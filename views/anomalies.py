@@ -43,11 +43,26 @@ n_init = c3.number_input("Starts", 1, 20, step=1, key=keep_widget("w_anom_n_init
 seed = c4.number_input("Random seed", 0, 2**31 - 1, step=1, key=keep_widget("w_anom_seed", 0))
 settings = {"k": int(k), "covariance_type": cov, "n_init": int(n_init), "seed": int(seed)}
 
-expected = cost.expected_seconds(len(ds.df), len(feats), int(k), int(n_init))
+work = cost.job(
+    "anomaly",
+    len(ds.df),
+    cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats),
+    int(k),
+    "gmm",
+    cov,
+    int(n_init),
+)
+expected = cost.seconds(work)
+too_big = cost.check(work)  # above the session's limits: explained, never started
 # First visit on a quick table: score with the default settings without a click.
-auto = bool(feats) and st.session_state[ANOMALIES] is None and cost.is_quick(expected)
+auto = (
+    bool(feats) and st.session_state[ANOMALIES] is None and cost.is_quick(expected) and not too_big
+)
 error: str | None = None
-if st.button("Score every row", type="primary", disabled=not feats, key="anom_fit") or auto:
+pressed = st.button("Score every row", type="primary", disabled=not feats, key="anom_fit") or auto
+if pressed and too_big:
+    error = too_big
+elif pressed:
     with st.status(f"Fitting a mixture of {k} Gaussians…", expanded=False) as status:
         started = time.perf_counter()
         try:

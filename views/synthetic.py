@@ -65,13 +65,16 @@ else:
     st.caption("Generate once to choose segments to sample from.")
 
 # BIC tries k = 1..MAX_K; two starts each.
-expected = cost.expected_seconds(
-    len(ds.df), len(feats), fit_settings["k"] or range(1, MAX_K + 1), 2
-)
+work = cost.job("synthetic", len(ds.df), cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats), fit_settings["k"] or range(1, MAX_K + 1), "gmm", "full", 2)  # fmt: skip
+expected = cost.seconds(work)
+too_big = cost.check(work)  # above the session's limits: explained, never started
 # First visit on a quick table: draw with the default settings without a click.
-auto = bool(feats) and fit is None and cost.is_quick(expected)
+auto = bool(feats) and fit is None and cost.is_quick(expected) and not too_big
 error: str | None = None
-if st.button("Generate", type="primary", disabled=not feats, key="syn_go") or auto:
+pressed = st.button("Generate", type="primary", disabled=not feats, key="syn_go") or auto
+if pressed and too_big:
+    error = too_big
+elif pressed:
     with st.status("Fitting the mixture and drawing rows…", expanded=False) as status:
         started = time.perf_counter()
         try:
