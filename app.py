@@ -12,6 +12,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 import streamlit as st
 
 from analytics.parallel import limit_blas_threads
+from ui.auth import require_login
 from ui.data import ensure_dataset, features
 from ui.state import SEGMENTATION, init_state
 
@@ -30,6 +31,8 @@ _limit_blas_once()
 st.set_page_config(
     page_title="Segmentation workbench", page_icon=":material/explore:", layout="wide"
 )
+# With [auth] in .streamlit/secrets.toml, nothing below runs until the visitor logs in.
+require_login()
 init_state()
 dataset = ensure_dataset()
 

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Install the app's dependencies into .venv and start the app (opens on the sample data).
+# It listens on 127.0.0.1 only (.streamlit/config.toml). To serve a team behind a TLS
+# reverse proxy: bash scripts/run_app.sh --server.address 0.0.0.0  (README, "Deployment").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/_venv.sh

@@ -15,6 +15,7 @@ from analytics.charts.synthetic import (
 )
 from analytics.io import to_csv_bytes
 from analytics.model.fit import MAX_K
+from analytics.studies.mixture import BIC_KS
 from analytics.studies.synthetic import MAX_ROWS, fit_synthesizer
 from ui import cache, cost
 from ui.data import FitResult, ensure_dataset, features, inputs_key, prep_options
@@ -64,8 +65,8 @@ if known_k:
 else:
     st.caption("Generate once to choose segments to sample from.")
 
-# BIC tries k = 1..MAX_K; two starts each.
-work = cost.job("synthetic", len(ds.df), cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats), fit_settings["k"] or range(1, MAX_K + 1), "gmm", "full", 2)  # fmt: skip
+# BIC tries every k of BIC_KS; two starts each.
+work = cost.job("synthetic", len(ds.df), cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats), fit_settings["k"] or BIC_KS, "gmm", "full", 2)  # fmt: skip
 expected = cost.seconds(work)
 too_big = cost.check(work)  # above the session's limits: explained, never started
 # First visit on a quick table: draw with the default settings without a click.
