@@ -26,7 +26,7 @@ def test_basic_bytes():
 def test_formula_cells_neutralised_numbers_untouched():
     df = pd.DataFrame(
         {
-            "text": ["=SUM(A1:A9)", "+1", "-cmd", "@x", "\tTab", "\rCR", "safe", None],
+            "text": ["=SUM(A1:A9)", "+1+1", "-cmd", "@x", "\tTab", "\rCR", "safe", None],
             "num": [-1.5, -2.0, 3.0, -4.25, 5.0, 6.0, -7.0, 8.0],
             "neg_int": [-1, -2, -3, -4, -5, -6, -7, -8],
         }
@@ -34,7 +34,7 @@ def test_formula_cells_neutralised_numbers_untouched():
     back = read_table(to_csv_bytes(df))
     assert back["text"].tolist()[:7] == [
         "'=SUM(A1:A9)",
-        "'+1",
+        "'+1+1",  # issue 17: a plain number such as "+1" is left alone now
         "'-cmd",
         "'@x",
         "'\tTab",
