@@ -27,7 +27,7 @@ from collections.abc import Iterable, Sequence
 import pandas as pd
 
 from analytics.cost import Job, estimate, problem, time_in_words
-from analytics.preparation import MAX_CATEGORIES
+from analytics.preparation import MAX_CATEGORIES, ROLE_CATEGORICAL, ROLE_CODE
 
 #: Seconds per unit (row x feature x component x start), rounded up from the measurement.
 SECONDS_PER_UNIT = 1e-7
@@ -73,7 +73,7 @@ def prepared_width(profile: pd.DataFrame, columns: Sequence[str]) -> int:
     """
     chosen = set(columns)
     rows = profile[profile["column"].isin(chosen)]
-    cats = rows["role"].isin(["categorical", "category code"])
+    cats = rows["role"].isin([ROLE_CATEGORICAL, ROLE_CODE])
     width = int((~cats).sum()) + int(rows.loc[cats, "distinct"].clip(upper=MAX_CATEGORIES).sum())
     # Columns beyond the profiled ones (very wide tables) count one each.
     return width + max(0, len(chosen) - len(rows))
