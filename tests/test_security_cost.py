@@ -57,6 +57,7 @@ def test_memory_of_the_reported_case_is_the_covariance_arrays() -> None:
     assert c.bytes > MAX_BYTES
 
 
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
 @pytest.mark.parametrize("cov", ["full", "tied", "diag", "spherical"])
 def test_memory_estimate_bounds_a_real_scikit_learn_fit(cov: str) -> None:
     """The estimate is at least the measured peak and within a few times of it."""
