@@ -13,6 +13,7 @@ import streamlit as st
 
 from analytics.parallel import limit_blas_threads
 from ui.analysis import keep_in_url, render_sidebar_notice, restore_from_url
+from ui.auth import require_login
 from ui.data import ensure_dataset, features
 from ui.state import NOTICE, SEGMENTATION, init_state
 from ui.text import md
@@ -32,6 +33,8 @@ _limit_blas_once()
 st.set_page_config(
     page_title="Segmentation workbench", page_icon=":material/explore:", layout="wide"
 )
+# With [auth] in .streamlit/secrets.toml, nothing below runs until the visitor logs in.
+require_login()
 init_state()
 restore_from_url()  # a reload keeps the analysis (?analysis=...), never silently the sample
 ensure_dataset()

@@ -480,7 +480,8 @@ class Preparer:
     def _fill_display(self, c: str) -> str:
         v = self.fill[c]
         v = float(np.expm1(v)) if c in self.log_columns else v
-        return f"{v:,.0f}" if abs(v) >= 1e4 else f"{v:.4g}"
+        # Large but ordinary amounts in full; beyond 1e15 (a 309-digit 1e308) in short form.
+        return f"{v:,.0f}" if 1e4 <= abs(v) < 1e15 else f"{v:.4g}"
 
     def _fit_categorical(self, df: pd.DataFrame) -> None:
         for c in self.categorical:

@@ -133,7 +133,8 @@ def test_parse_numbers_reads_both_number_styles() -> None:
 
 def test_neutralise_formulas_leaves_numbers_written_as_text() -> None:
     s = pd.Series(["=1+1", "-5", "-1,5", "@x", "plain", None], dtype="str")
-    assert neutralise_formulas(s).tolist()[:5] == ["'=1+1", "'-5", "'-1,5", "'@x", "plain"]
+    # Issue 17: plain numbers written as text are left alone on every path.
+    assert neutralise_formulas(s).tolist()[:5] == ["'=1+1", "-5", "-1,5", "'@x", "plain"]
     kept = neutralise_formulas(s, decimal=",").tolist()
     assert kept[:5] == ["'=1+1", "-5", "-1,5", "'@x", "plain"]
     assert neutralise_formulas("+cmd") == "'+cmd" and neutralise_formulas(5) == 5

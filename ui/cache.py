@@ -4,11 +4,24 @@
 is shared by every user, so the data itself is passed as an ``_underscore``
 argument (not hashed) and a sha256 of its bytes (plus every parameter) is the
 key. Two uploads that differ anywhere get different keys.
+
+What is kept, and for how long (nothing lingers after a session):
+
+* Results computed from a user's own data (profiles, reports, maps, sweeps, scored
+  tables) are cached with ``scope="session"``: only that session sees them and Streamlit
+  drops them when its browser tab disconnects. Each function keeps at most
+  ``max_entries`` results and ``max_size`` pickled bytes per session, and an entry
+  expires after :data:`SESSION_TTL` even while the session stays open.
+* Shared (``scope="global"``) caches hold only what does not come from a user: the
+  bundled sample table and photos, bounded by entries, bytes and :data:`SHARED_TTL`.
+* ``server.maxCacheDataSize`` in ``.streamlit/config.toml`` caps the pickled bytes of
+  every ``st.cache_data`` entry of every session together.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -16,6 +29,16 @@ import streamlit as st
 
 from analytics import profile_columns
 from analytics.io import read_table_with_report
+
+#: Expiry of per-session results (a session open longer recomputes them on demand).
+SESSION_TTL = timedelta(hours=1)
+#: Expiry of shared entries (the bundled sample and photos).
+SHARED_TTL = timedelta(hours=6)
+
+#: Keyword arguments of a per-session cache: its own, dropped when the session ends.
+SESSION = {"scope": "session", "ttl": SESSION_TTL, "show_spinner": False}
+#: Keyword arguments of a cache shared by every session (bundled data only).
+SHARED = {"scope": "global", "ttl": SHARED_TTL, "show_spinner": False}
 
 
 def read_table_report(
@@ -28,19 +51,19 @@ def read_table_report(
     return df, rep
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=2, max_size="256MB", **SHARED)
 def read_table_cached(key: str, name: str, _data: bytes) -> tuple[pd.DataFrame, dict[str, Any]]:
     """:func:`read_table_report` cached by content key (used for the bundled sample)."""
     return read_table_report(_data, name)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=8, max_size="16MB", **SESSION)
 def profile_cached(key: str, _df: pd.DataFrame) -> pd.DataFrame:
     """Column roles of the table with content key ``key``."""
     return profile_columns(_df)
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=8, max_size="16MB", **SESSION)
 def describe_cached(key: str, _df: pd.DataFrame) -> pd.DataFrame:
     """Summary statistics of the numeric columns (count, mean, std, quantiles)."""
     num = _df.select_dtypes("number")
@@ -49,7 +72,7 @@ def describe_cached(key: str, _df: pd.DataFrame) -> pd.DataFrame:
     return num.describe().T
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=8, max_size="64MB", **SESSION)
 def segment_report_cached(key: str, _seg: Any) -> dict[str, Any]:
     """Profiles, heatmap frames, effect sizes and one-line descriptions of the fit ``key``.
 
@@ -73,7 +96,7 @@ def segment_report_cached(key: str, _seg: Any) -> dict[str, Any]:
     }
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=8, max_size="64MB", **SESSION)
 def projection_cached(key: str, x: str | None, y: str | None, sample: int, _seg: Any) -> Any:
     """2-D map data (PCA or two columns, GMM ellipses) of the fit ``key``."""
     from analytics.studies.profiles import projection_2d
@@ -81,7 +104,7 @@ def projection_cached(key: str, x: str | None, y: str | None, sample: int, _seg:
     return projection_2d(_seg, x, y, sample=sample, random_state=0)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="64MB", **SESSION)
 def anomaly_map_cached(
     key: str,
     cutoff: float,
@@ -107,7 +130,7 @@ def anomaly_map_cached(
     )
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="32MB", **SESSION)
 def synthetic_reports_cached(
     key: str, _real: pd.DataFrame, _synth: pd.DataFrame, _columns: list[str]
 ) -> dict[str, Any]:
@@ -120,7 +143,7 @@ def synthetic_reports_cached(
     }
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=2, max_size="256MB", **SESSION)
 def sweep_cached(
     key: str,
     method: str,
@@ -141,7 +164,7 @@ def sweep_cached(
     return sweep_k(_df, list(ks), method, columns=_columns, random_state=seed, **dict(params))
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@st.cache_data(max_entries=64, max_size="16MB", **SESSION)
 def sweep_row_cached(
     key: str,
     method: str,
@@ -160,19 +183,19 @@ def sweep_row_cached(
     return sweep_k(_df, [int(k)], method, columns=_columns, random_state=seed, **dict(params)).table
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=8, max_size="32MB", **SESSION)
 def silhouette_rows_cached(key: str, k: int, _sweep: Any) -> Any:
     """Per-row silhouettes (sampled above 5,000 rows) of the sweep ``key`` at ``k``."""
     return _sweep.silhouette_values(k)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="8MB", **SESSION)
 def stability_cached(key: str, _sweep: Any) -> pd.DataFrame:
     """Resampling stability (adjusted Rand) around the recommended k of the sweep ``key``."""
     return _sweep.stability()
 
 
-@st.cache_data(max_entries=4, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="32MB", **SHARED)
 def bundled_photo_bytes(name: str) -> bytes:
     """File bytes of a photo scikit-learn ships (``china.jpg``, ``flower.jpg``); works offline."""
     from importlib.resources import files
@@ -180,7 +203,7 @@ def bundled_photo_bytes(name: str) -> bytes:
     return files("sklearn.datasets.images").joinpath(name).read_bytes()
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="64MB", **SESSION)
 def display_image_cached(key: str, max_side: int, smooth: bool, _array: Any) -> tuple[Any, int]:
     """Downscaled copy (longer side <= ``max_side``) of the image or map with content key ``key``.
 
@@ -191,7 +214,7 @@ def display_image_cached(key: str, max_side: int, smooth: bool, _array: Any) -> 
     return downscale(_array, max_side=max_side, smooth=smooth)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="64MB", **SESSION)
 def soft_map_cached(key: str, segment: int, max_side: int, _seg: Any) -> tuple[Any, int]:
     """Downscaled soft map (FCM membership / GMM probability) of ``segment`` in the image fit ``key``.
 

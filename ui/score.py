@@ -24,6 +24,7 @@ from analytics.model.segment_model import (
     model_bytes,
     shares_comparison,
 )
+from ui import cache
 from ui.data import FitResult, load_bytes
 from ui.segment_names import names_of, with_names
 from ui.text import md
@@ -36,19 +37,19 @@ DATA_UPLOAD = "score_data_upload"
 DRIFT_FLAG = 0.05
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="64MB", **cache.SESSION)
 def _load_model_cached(key: str, _raw: bytes) -> SegmentModel:
     """The model in an uploaded file whose content sha256 is ``key``."""
     return load_model(_raw)
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="64MB", **cache.SESSION)
 def _model_of_fit_cached(key: str, _seg: Any) -> SegmentModel:
     """The portable model of the fit ``key`` (its ``FitResult.inputs_key``)."""
     return SegmentModel.from_segmentation(_seg)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=2, max_size="512MB", **cache.SESSION)
 def _score_cached(
     key: str, _model: SegmentModel, _df: pd.DataFrame
 ) -> tuple[pd.DataFrame, dict[str, int]]:

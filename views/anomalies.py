@@ -112,16 +112,32 @@ else:
     settings = {"source": OWN, "k": int(k), "covariance_type": cov, "n_init": int(n_init),
                 "seed": int(seed)}  # fmt: skip
     key = inputs_key("anomalies", settings)
-    expected = cost.expected_seconds(len(ds.df), len(feats), int(k), int(n_init))
+    work = cost.job(
+        "anomaly",
+        len(ds.df),
+        cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats),
+        int(k),
+        "gmm",
+        cov,
+        int(n_init),
+    )
+    expected = cost.seconds(work)
+    too_big = cost.check(work)  # above the session's limits: explained, never started
     stored = st.session_state[ANOMALIES]
     # First visit on a quick table: score with the default settings without a click.
     auto = (
         bool(feats)
         and cost.is_quick(expected)
+        and not too_big
         and (stored is None or stored.settings.get("source") != OWN)
     )
-    if st.button("Find unusual customers", type="primary", disabled=not feats,
-                 key="anom_fit") or auto:  # fmt: skip
+    pressed = (
+        st.button("Find unusual customers", type="primary", disabled=not feats, key="anom_fit")
+        or auto
+    )
+    if pressed and too_big:
+        error = too_big
+    elif pressed:
         with st.status(f"Fitting a Gaussian mixture with {k} segments…", expanded=False) as status:
             started = time.perf_counter()
             try:

@@ -76,8 +76,10 @@ key = inputs_key(settings)
 
 params_key = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in {**prep_options(), **params}.items()))  # fmt: skip
 method_key = inputs_key({k: v for k, v in settings.items() if k != "ks"})
-n_starts = len(cov_types) if method == "gmm" else 1
-expected = cost.expected_seconds(len(ds.df), len(feats), ks, n_starts)
+work = cost.job("sweep", len(ds.df), cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats),
+                ks, method, cov_types or ["full"])  # fmt: skip
+expected = cost.seconds(work)
+too_big = cost.check(work)  # above the session's limits: explained, never started
 
 
 def _fit_row(k: int):
@@ -89,6 +91,9 @@ def _fit_all(done: list[int]):
 
 
 def _start() -> None:
+    if too_big:
+        st.session_state["k_error"] = too_big
+        return
     st.session_state[SWEEP_JOB] = SweepJob(
         key=key, settings=settings, ks=list(ks), stepwise=not cost.is_quick(expected)
     )
@@ -109,6 +114,7 @@ if (
     and st.session_state.get(SWEEP) is None
     and st.session_state.get(SWEEP_JOB) is None
     and cost.is_quick(expected)
+    and not too_big
 ):
     _start()  # first visit on a quick table: show the results without a click
 

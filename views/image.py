@@ -19,7 +19,7 @@ from analytics.charts.image import (
 )
 from analytics.model.fit import METHOD_NAMES
 from analytics.studies.image import COVARIANCE_TYPES, DEFAULT_MAX_PIXELS, MAX_K, MIN_K
-from ui import cache
+from ui import cache, cost
 from ui.data import MAX_UPLOAD_MB, FitResult, sha256
 from ui.state import (
     IMAGE,
@@ -186,7 +186,15 @@ settings = {
 st.session_state[IMAGE_SETTINGS] = {**saved, **settings, "m": float(m), "covariance_type": cov}
 
 seg_error: str | None = None
-if st.button("Segment", type="primary", key="img_segment"):
+n_pixels = int(height) * int(width)
+too_big = cost.check(
+    cost.job("image", min(n_pixels, 100_000), 3 + 2 * bool(include_position), int(k), method, cov,
+             score_rows=n_pixels)
+)  # fmt: skip
+pressed = st.button("Segment", type="primary", key="img_segment")
+if pressed and too_big:
+    seg_error = too_big
+elif pressed:
     with st.status(
         f"Segmenting with {METHOD_NAMES[method]}, k = {int(k)}…", expanded=True
     ) as status:

@@ -148,11 +148,29 @@ method_params = {
     },
 }[method]
 
-expected = cost.expected_seconds(len(ds.df), len(feats), int(k), int(n_init))
+work = cost.job(
+    "fit",
+    len(ds.df),
+    cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats),
+    int(k),
+    method,
+    cov,
+    int(n_init),
+)
+expected = cost.seconds(work)
+too_big = cost.check(work)  # above the session's limits: explained, never started
 # First visit on a quick table: fit the default settings without a click.
-auto = bool(feats) and st.session_state[SEGMENTATION] is None and cost.is_quick(expected)
+auto = (
+    bool(feats)
+    and st.session_state[SEGMENTATION] is None
+    and cost.is_quick(expected)
+    and not too_big
+)
 fit_error: str | None = None
-if st.button("Fit", type="primary", disabled=not feats, key="seg_fit") or auto:
+pressed = st.button("Fit", type="primary", disabled=not feats, key="seg_fit") or auto
+if pressed and too_big:
+    fit_error = too_big
+elif pressed:
     with st.status(f"Finding {k} segments with {METHOD_NAMES[method]}…", expanded=True) as status:
         bar = st.progress(0.0, text="Starting")
         started = time.perf_counter()

@@ -14,6 +14,7 @@ from analytics.charts.synthetic import (
     scatter_overlay,
 )
 from analytics.model.fit import MAX_K, METHOD_NAMES
+from analytics.studies.mixture import BIC_KS
 from analytics.studies.profiles import readable_name
 from analytics.studies.synthetic import MAX_ROWS, fit_synthesizer, synthesizer_from
 from ui import cache, cost
@@ -129,21 +130,34 @@ if known_k:
 else:
     st.caption("Generate once to choose segments to sample from.")
 
+too_big: str | None = None
 if source == SHARED:
     expected = 0.0  # no fit: drawing rows from the current model
 else:
-    # BIC tries k = 1..MAX_K; two starts each.
-    expected = cost.expected_seconds(
-        len(ds.df), len(feats), fit_settings["k"] or range(1, MAX_K + 1), 2
+    # BIC tries every k of BIC_KS; two starts each.
+    work = cost.job(
+        "synthetic",
+        len(ds.df),
+        cost.prepared_width(cache.profile_cached(ds.key, ds.df), feats),
+        fit_settings["k"] or BIC_KS,
+        "gmm",
+        "full",
+        2,
     )
+    expected = cost.seconds(work)
+    too_big = cost.check(work)  # above the session's limits: explained, never started
 # First visit on a quick table (or a new current model): draw without a click.
 auto = (
     bool(feats)
     and cost.is_quick(expected)
+    and not too_big
     and (fit is None or (source == SHARED and fit.inputs_key != fit_key))
 )
 error: str | None = None
-if st.button("Generate", type="primary", disabled=not feats, key="syn_go") or auto:
+pressed = st.button("Generate", type="primary", disabled=not feats, key="syn_go") or auto
+if pressed and too_big:
+    error = too_big
+elif pressed:
     with st.status("Drawing made-up customers…", expanded=False) as status:
         started = time.perf_counter()
         try:

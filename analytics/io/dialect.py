@@ -296,8 +296,78 @@ def _decode_text(raw: bytes, codec: str, complete: bool) -> str:
     return codecs.getincrementaldecoder(codec)().decode(raw, final=False)
 
 
+#: Single-byte encodings read as Windows-1252 / Latin-1 (Western European) when guessed.
+_WESTERN = frozenset(
+    {
+        "ascii",
+        "cp1252",
+        "latin_1",
+        "iso8859_1",
+        "iso8859_15",
+        "cp1250",
+        "cp850",
+        "cp437",
+        "mac_roman",
+    }
+)
+#: How an encoding charset-normalizer finds is named to an analyst.
+_ENCODING_NAMES = {
+    "cp932": "Shift-JIS (Japanese)",
+    "shift_jis": "Shift-JIS (Japanese)",
+    "shift_jis_2004": "Shift-JIS (Japanese)",
+    "euc_jp": "EUC-JP (Japanese)",
+    "iso2022_jp": "ISO-2022-JP (Japanese)",
+    "gb18030": "GB18030 (Simplified Chinese)",
+    "gbk": "GBK (Simplified Chinese)",
+    "gb2312": "GB2312 (Simplified Chinese)",
+    "big5": "Big5 (Traditional Chinese)",
+    "big5hkscs": "Big5 (Traditional Chinese)",
+    "cp949": "EUC-KR (Korean)",
+    "euc_kr": "EUC-KR (Korean)",
+    "cp1251": "Windows-1251 (Cyrillic)",
+    "koi8_r": "KOI8-R (Cyrillic)",
+    "cp1253": "Windows-1253 (Greek)",
+    "cp1254": "Windows-1254 (Turkish)",
+    "cp1255": "Windows-1255 (Hebrew)",
+    "cp1256": "Windows-1256 (Arabic)",
+    "cp874": "Windows-874 (Thai)",
+}
+
+
+def _detect_non_western(raw: bytes) -> tuple[str, str] | None:
+    """A non-Western encoding charset-normalizer is sure of, and its name in words.
+
+    Only a guess outside the Western single-byte family that decodes the whole file
+    strictly is taken: Western files keep the Windows-1252 reading they always had.
+    """
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(raw[:SAMPLE_BYTES]).best()
+    if best is None or best.encoding in _WESTERN or best.encoding.startswith("utf"):
+        return None
+    try:
+        raw.decode(best.encoding)
+    except (UnicodeDecodeError, LookupError):
+        return None
+    language = best.language if best.language and best.language != "Unknown" else ""
+    label = _ENCODING_NAMES.get(
+        best.encoding, best.encoding + (f" ({language})" if language else "")
+    )
+    return best.encoding, label
+
+
 def decode_legacy(raw: bytes) -> tuple[bytes, str, list[str]]:
-    """Windows-1252, or Latin-1 for the 5 bytes cp1252 leaves undefined."""
+    """Text that is not UTF-8: a non-Western encoding charset-normalizer finds (Shift-JIS,
+    GB18030, Windows-1251, ...), else Windows-1252, or Latin-1 for the 5 bytes cp1252
+    leaves undefined."""
+    found = _detect_non_western(raw)
+    if found is not None:
+        codec, label = found
+        warning = (
+            f"The file is not UTF-8; it was read as {label}. Check that names and other "
+            "text look right; if not, save the file again as UTF-8 CSV."
+        )
+        return raw.decode(codec).encode("utf-8"), codec, [warning]
     try:
         text, name = raw.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:

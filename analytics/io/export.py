@@ -10,6 +10,7 @@ text cells, which a spreadsheet never runs.
 from __future__ import annotations
 
 import io
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -22,6 +23,7 @@ __all__ = [
     "EXCEL_MAX_COLUMNS",
     "EXCEL_MAX_ROWS",
     "FORMULA_PREFIXES",
+    "PLAIN_NUMBER",
     "neutralise_formulas",
     "to_csv_bytes",
     "to_xlsx_bytes",
@@ -34,29 +36,45 @@ EXCEL_MAX_ROWS = 1_048_576
 """Rows of an Excel worksheet, the header row included."""
 EXCEL_MAX_COLUMNS = 16_384
 """Columns of an Excel worksheet."""
+PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?")
+"""A whole cell that is only a number: an optional sign, digits with at most one decimal
+mark (``.`` or ``,``) and an optional exponent; ``-12.5``, ``+3``, ``-1,5``, ``-2e-3``.
+No spaces, thousands separators, currency signs or anything else."""
+
+
+def _formula(text: str) -> bool:
+    """Whether a spreadsheet could run ``text`` as a formula: it starts with one of
+    :data:`FORMULA_PREFIXES` and is not a plain number (OWASP allows leaving those)."""
+    return text.startswith(FORMULA_PREFIXES) and PLAIN_NUMBER.fullmatch(text) is None
 
 
 def neutralise_formulas(values: Any, *, decimal: str | None = None) -> Any:
-    """Prefix ``'`` to text a spreadsheet would run as a formula.
+    """Prefix ``'`` to text a spreadsheet would run as a formula; leave everything else.
+
+    The rule (OWASP's CSV-injection guidance): a text cell, category label or column
+    name that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return gets a
+    leading ``'``, unless the whole text is a plain number (:data:`PLAIN_NUMBER`:
+    ``-12.5``, ``+3``, ``-1,5``, ``-2e-3``), which a spreadsheet reads as a number and
+    never runs. So ``=SUM(A1)``, ``-cmd``, ``+1+1``, ``-12.5 kg`` and ``@x`` become
+    ``'=SUM(A1)``, ``'-cmd``, ``'+1+1``, ``'-12.5 kg`` and ``'@x``; ``-12.5`` stays
+    ``-12.5`` in a text or mixed column. Numeric columns, missing values and any text
+    not starting with those characters are never changed.
 
     Parameters
     ----------
     values : Series of shape (n,), or one value (a cell or a column name)
-        Text cells starting with one of :data:`FORMULA_PREFIXES` get a leading
-        ``'``; categories are renamed the same way; numbers and other values are
-        returned unchanged.
     decimal : {".", ","}, optional
         For text copied verbatim from a CSV (the command line's output): text that
-        reads as a number with this decimal mark (``-5``, ``-1,5``) is a number to a
-        spreadsheet, not a formula, and is left alone. The values are then returned
-        as pandas' ``string`` dtype.
+        also reads as a number with this decimal mark under the reader's own rules
+        (``-1.234,5`` with ``","``) is left alone too. The values are then returned as
+        pandas' ``string`` dtype.
 
     Returns
     -------
     Series of shape (n,), or the one value
     """
     if not isinstance(values, pd.Series):
-        if isinstance(values, str) and values.startswith(FORMULA_PREFIXES):
+        if isinstance(values, str) and _formula(values):
             return "'" + values
         return values
     s = values
@@ -65,6 +83,7 @@ def neutralise_formulas(values: Any, *, decimal: str | None = None) -> Any:
         risky = text.str.startswith(FORMULA_PREFIXES).fillna(False)
         if not risky.any():
             return s
+        risky &= ~text.str.fullmatch(PLAIN_NUMBER.pattern).fillna(False)
         risky &= parse_numbers(text.where(risky), decimal).isna()
         return text.where(~risky, "'" + text)
     if isinstance(s.dtype, pd.CategoricalDtype):
@@ -75,20 +94,25 @@ def neutralise_formulas(values: Any, *, decimal: str | None = None) -> Any:
     if pd.api.types.is_object_dtype(s.dtype):
         return s.map(neutralise_formulas)
     if pd.api.types.is_string_dtype(s.dtype):
-        return s.where(~s.str.startswith(FORMULA_PREFIXES).fillna(False), "'" + s)
+        risky = s.str.startswith(FORMULA_PREFIXES).fillna(False)
+        if not risky.any():
+            return s
+        risky &= ~s.str.fullmatch(PLAIN_NUMBER.pattern).fillna(False)
+        return s.where(~risky, "'" + s)
     return s
 
 
 def to_csv_bytes(df: pd.DataFrame, *, delimiter: str = ",", decimal: str = ".") -> bytes:
     """Write a frame as UTF-8 CSV bytes (CRLF line ends), safe to open in a spreadsheet.
 
-    Every row is kept and the index is not written. Text cells (and column
-    names) that start with ``=``, ``+``, ``-``, ``@``, tab or carriage return
-    get a leading ``'`` so spreadsheets do not run them as formulas (OWASP CSV
-    injection advice). Numbers, negative ones included, are written in the
-    shortest form that reads back as the same float64 (``116.0`` as ``116``,
-    ``0.1`` as ``0.1``), so :func:`read_table` gives back the same values; text
-    is written as it was read.
+    Every row is kept and the index is not written; every line, the header's included,
+    ends with CRLF (``\r\n``, as RFC 4180 asks) on both writers. Text cells, category
+    labels and column names that start with ``=``, ``+``, ``-``, ``@``, tab or carriage
+    return get a leading ``'`` so spreadsheets do not run them as formulas (OWASP CSV
+    injection advice), except text that is a plain number such as ``-12.5``
+    (:func:`neutralise_formulas` gives the exact rule). Numeric columns, negative
+    numbers included, are written unchanged; floats use their shortest round-trip
+    form, so :func:`read_table` gives back the same values.
 
     Parameters
     ----------
@@ -286,7 +310,7 @@ def _arrow_csv(df: pd.DataFrame) -> bytes | None:
 
         def write(i: int) -> bytes:
             sink = pa.BufferOutputStream()
-            options = pa_csv.WriteOptions(quoting_style="needed", include_header=i == 0)
+            options = pa_csv.WriteOptions(quoting_style="needed", include_header=i == 0, eol="\r\n")
             pa_csv.write_csv(table.slice(*parts[i]), sink, options)
             return sink.getvalue().to_pybytes()
 

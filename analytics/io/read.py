@@ -446,6 +446,12 @@ def _read_utf8(
         )
     blank = df.isna().all(axis=1)
     n_blank = int(blank.sum())
+    if n_blank and n_blank == len(df) and df.shape[1]:
+        raise FileFormatError(
+            f"The file has a header and {n_blank:,} row(s), but every value is empty or a "
+            "missing-value marker (such as NA, NaN or null): there is no data to use.",
+            code="no_values",
+        )
     if n_blank:
         df = df.loc[~blank].reset_index(drop=True)
         notes.append(f"Dropped {n_blank} row(s) that were entirely blank.")
