@@ -472,9 +472,10 @@ class Preparer:
         a uniform over one step), ``reg_covar`` for every other feature.
         """
         floor = np.full(len(self.feature_names), float(reg_covar))
-        for j, c in enumerate(self.numeric):
-            if c in self.resolution:
-                floor[j] = max(floor[j], self.resolution[c] ** 2 / 12.0)
+        with np.errstate(over="ignore"):  # unscaled steps near 1e200: inf, refused later
+            for j, c in enumerate(self.numeric):
+                if c in self.resolution:
+                    floor[j] = max(floor[j], np.float64(self.resolution[c]) ** 2 / 12.0)
         return floor
 
     def _fill_display(self, c: str) -> str:

@@ -52,9 +52,12 @@ def fitted_session() -> tuple[AppTest, object, list[str]]:
     assert not at.exception
     fit = at.session_state[SEGMENTATION]
     assert fit.settings["method"] == "fcm" and fit.settings["seed"] == 7
-    # No page names segments on this branch yet: names enter as a restored fit carries them.
-    fit.extra["names"] = dict(NAMES)
+    # Name two segments as an analyst does: type over the suggested names.
+    for j, name in NAMES.items():
+        [box] = [t for t in at.text_input if t.label == f"Segment {j}"]
+        box.set_value(name)
     at.run()
+    fit = at.session_state[SEGMENTATION]
     figures = [c.proto.spec for c in at.get("plotly_chart")]
     return at, fit, figures
 
@@ -67,7 +70,8 @@ def session():
 def test_round_trip_restores_labels_names_settings_and_figures(session) -> None:
     at, fit, figures = session
     analysis = analysis_from_state(at.session_state, table_hash=True)
-    assert analysis.segment_names == NAMES
+    # Every segment has a name: the two typed ones and the suggestion kept for the other.
+    assert NAMES.items() <= analysis.segment_names.items() and len(analysis.segment_names) == 3
     raw = analysis.to_bytes()
 
     fresh = open_page(timeout=120)
@@ -81,7 +85,7 @@ def test_round_trip_restores_labels_names_settings_and_figures(session) -> None:
     restored = fresh.session_state[SEGMENTATION]
     np.testing.assert_array_equal(restored.seg.labels, fit.seg.labels)
     np.testing.assert_allclose(restored.seg.proba, fit.seg.proba)
-    assert restored.extra["names"] == NAMES
+    assert NAMES.items() <= restored.extra["names"].items()
 
     fresh.switch_page("views/segments.py").run()
     assert not fresh.exception
@@ -166,7 +170,7 @@ def test_a_reload_says_the_uploaded_data_was_not_kept_and_restores_it_on_re_uplo
     reloaded.file_uploader[0].set_value(("kunden.csv", CSV, "text/csv")).run()
     restored = reloaded.session_state[SEGMENTATION]
     np.testing.assert_array_equal(restored.seg.labels, fit.seg.labels)
-    assert restored.extra["names"] == NAMES
+    assert NAMES.items() <= restored.extra["names"].items()
 
 
 def test_the_address_analysis_reproduces_through_the_public_api(session) -> None:
@@ -193,5 +197,7 @@ def test_cli_report_table_equals_the_apps_labelled_table_download(session, tmp_p
     ])  # fmt: skip
     assert code == 0
     # The Segments page's "Labelled table" download (views/segments.py), from the app's fit.
-    download = to_csv_bytes(fit.seg.table(probability_decimals=PROBABILITY_DECIMALS))
+    from ui.segment_names import labelled_table, names_of
+
+    download = to_csv_bytes(labelled_table(fit.seg, names_of(fit), PROBABILITY_DECIMALS))
     assert table.read_bytes() == download

@@ -25,7 +25,7 @@ from typing import Any
 
 import streamlit as st
 
-from analytics import InputError
+from analytics import InputError, profile_columns
 from analytics.report.analysis import (
     Analysis,
     AnalysisResults,
@@ -36,7 +36,6 @@ from analytics.report.analysis import (
     load_analysis,
     to_compact,
 )
-from ui import cache
 from ui.data import (
     SAMPLE_NAME,
     SAMPLE_PATH,
@@ -97,7 +96,8 @@ def analysis_from_state(state: Any, table_hash: bool = False) -> Analysis | None
     ds = _get(state, DATASET)
     if ds is None:
         return None
-    prof = cache.profile_cached(ds.key, ds.df)
+    # Not the session-scoped cache: downloads build this file outside the script run.
+    prof = profile_columns(ds.df)
     roles_all = dict(zip(prof["column"], prof["role"], strict=True))
     feats = _get(state, FEATURES)
     if feats is None:
@@ -142,11 +142,24 @@ def analysis_from_state(state: Any, table_hash: bool = False) -> Analysis | None
     return a
 
 
+def _own_or_shared(state: Any, settings: dict[str, Any]) -> dict[str, Any] | None:
+    """A page's own mixture settings, or, when it used the Segments page's mixture, that
+    fit's settings (refitting them gives the same mixture: fits are seeded)."""
+    if "k" in settings:
+        return settings
+    seg_fit: FitResult | None = _get(state, SEGMENTATION)
+    if seg_fit is None or seg_fit.settings.get("method") != "gmm":
+        return None
+    return seg_fit.settings
+
+
 def _anomaly_settings(state: Any) -> dict[str, Any] | None:
     fit = _get(state, ANOMALIES)
     if fit is None:
         return None
-    s = fit.settings
+    s = _own_or_shared(state, fit.settings)
+    if s is None:
+        return None
     out: dict[str, Any] = {
         "k": int(s["k"]),
         "covariance_type": s["covariance_type"],
@@ -171,10 +184,15 @@ def _synthetic_settings(state: Any, ds: Any) -> dict[str, Any] | None:
     if "segment" in sample.columns and "segment" not in ds.df.columns:
         segments = sorted(int(v) for v in sample["segment"].unique())
     s = fit.settings
+    if "seed" not in s:  # drawn from the Segments page's mixture
+        shared = _own_or_shared(state, s)
+        if shared is None:
+            return None
+        s = {"k": shared["k"], "seed": shared["seed"], "log": False}
     return {
-        "k": None if s["k"] is None else int(s["k"]),
+        "k": None if s.get("k") is None else int(s["k"]),
         "seed": int(s["seed"]),
-        "log": bool(s["log"]),
+        "log": bool(s.get("log", False)),
         "n": int(len(sample)),
         "segments": segments,
     }
@@ -298,7 +316,8 @@ def apply_analysis(a: Analysis, ds: Any) -> FitResult:
 
 def _roles(ds: Any) -> dict[str, str]:
     """Roles of every profiled column, as the Segments page passes them to ``segment``."""
-    prof = cache.profile_cached(ds.key, ds.df)
+    # Not the session-scoped cache: downloads build this file outside the script run.
+    prof = profile_columns(ds.df)
     return dict(zip(prof["column"], prof["role"], strict=True))
 
 

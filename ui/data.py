@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from analytics import InputError, PrepOptions
+from analytics import InputError, Preparer, PrepOptions
 from analytics.io import DEFAULT_MAX_BYTES
 from ui import cache
 from ui.state import (
@@ -116,6 +116,12 @@ def set_dataset(ds: Dataset) -> None:
     st.session_state[DATASET] = ds
     st.session_state[FEATURES] = None
     st.session_state[LOAD_ERROR] = None
+    # The library's default preparation, spelled out for this table: the strongly skewed
+    # non-negative columns it would log on its own (one default everywhere; the Data page
+    # shows them and the analyst can change them).
+    prep = dict(st.session_state.get(PREP) or {})
+    prep["log_transform"] = auto_log_columns(ds)
+    st.session_state[PREP] = prep
     st.session_state[NOTICE] = None
     if previous is not None:
         reset_results(
@@ -123,6 +129,21 @@ def set_dataset(ds: Dataset) -> None:
             "the method comparison and the synthetic rows of the previous table were cleared; "
             "each page works them out again for this one."
         )
+
+
+def auto_log_columns(ds: Dataset) -> list[str]:
+    """Columns of ``ds``'s default features that the automatic log rule transforms
+    (``PrepOptions(log_transform=True)``: skewness above the threshold, non-negative)."""
+    prof = cache.profile_cached(ds.key, ds.df)
+    numeric = prof.loc[prof["use"] & (prof["role"] == "numeric"), "column"].tolist()
+    if not numeric:
+        return []
+    try:
+        prep = Preparer(columns=numeric, options=PrepOptions(log_transform=True))
+        prep.fit(ds.df, dict.fromkeys(numeric, "numeric"))
+    except InputError:
+        return []
+    return list(prep.log_columns)
 
 
 def ensure_dataset() -> Dataset:

@@ -19,6 +19,7 @@ from analytics import InputError
 from analytics.preparation import ROLE_DATE
 from analytics.studies.rfm import RFMColumns, RFMReport, guess_transaction_columns, rfm_with_report
 from ui import cache
+from ui.cache import SESSION
 from ui.data import Dataset, set_dataset, sha256
 from ui.state import FEATURES, RFM_ERROR, RFM_SOURCE
 
@@ -36,13 +37,13 @@ DATE_ORDERS = {
 }
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(max_entries=32, max_size="1MB", **SESSION)
 def guess_cached(key: str, _df: pd.DataFrame, _profile: pd.DataFrame) -> RFMColumns | None:
     """Which columns of the table ``key`` look like a purchase log's (None if it is not one)."""
     return guess_transaction_columns(_df, _profile)
 
 
-@st.cache_data(max_entries=8, show_spinner=False)
+@st.cache_data(max_entries=4, max_size="256MB", **SESSION)
 def rfm_cached(key: str, params: str, _df: pd.DataFrame) -> tuple[pd.DataFrame, dict[str, Any]]:
     """The RFM table and report of the log ``key`` with the JSON ``params`` (content-keyed)."""
     p = json.loads(params)

@@ -39,8 +39,10 @@ def names_of(fit: Any) -> dict[int, str]:
     suggested ones the first time."""
     names = fit.extra.get("names")
     if names is None or len(names) != fit.seg.k:
-        names = suggest_names(fit.seg)
-        fit.extra["names"] = names
+        # Onto the Segmentation too, so table(), target rows and the model file carry the
+        # names the pages show from the first run on.
+        set_names(fit, suggest_names(fit.seg))
+        names = fit.extra["names"]
     return dict(names)
 
 
@@ -75,5 +77,5 @@ def with_names(frame: pd.DataFrame, segment_column: str, names: Mapping[int, str
 
 def labelled_table(seg: Any, names: Mapping[int, str], probability_decimals: int) -> pd.DataFrame:
     """``seg.table()`` with ``segment_name`` beside ``segment`` (the labelled download)."""
-    table = seg.table(probability_decimals=probability_decimals)
+    table = seg.table(probability_decimals=probability_decimals, names=dict(names) or None)
     return with_names(table, seg.output_names(seg.data.columns)["segment"], names)

@@ -105,7 +105,7 @@ def _read(src: Path) -> tuple[bytes | None, Any]:
 
 def _new_analysis(df: Any, data: bytes | None, name: str, args: argparse.Namespace) -> Any:
     """An analysis with the app's defaults: the profiled feature columns, standard scaling."""
-    from analytics.preparation import profile_columns
+    from analytics.preparation import Preparer, PrepOptions, profile_columns
     from analytics.report.analysis import Analysis, fingerprint
 
     prof = profile_columns(df)
@@ -116,8 +116,16 @@ def _new_analysis(df: Any, data: bytes | None, name: str, args: argparse.Namespa
         raise InputError(
             f"{name} has no numeric or category column to segment on.", code="no_features"
         )
+    # The library's default preparation, spelled out: the skewed columns it logs itself
+    # (the app starts a table with the same list).
+    numeric = [c for c in features if roles.get(c) == "numeric"]
+    logged: list[str] = []
+    if numeric:
+        prep = Preparer(columns=numeric, options=PrepOptions(log_transform=True))
+        logged = list(prep.fit(df, dict.fromkeys(numeric, "numeric")).log_columns)
+    preparation = {"scaling": "standard", "impute": "median", "log_transform": logged}
     return Analysis(data=fp, features=features, roles=roles, method=args.method, k=args.k,
-                    seed=args.seed)  # fmt: skip
+                    seed=args.seed, preparation=preparation)  # fmt: skip
 
 
 def _table_bytes(seg: Any, path: Path) -> bytes:

@@ -754,6 +754,9 @@ def run_analysis(
         check_data(analysis, fp)
     report(0.0, "Segmenting")
     seg = segment(df, analysis.method, analysis.k, **analysis.segment_params())
+    if analysis.segment_names:
+        # The names travel with the segmentation: its table(), predict() and model file.
+        seg.names = {j: n for j, n in analysis.segment_names.items() if 1 <= j <= seg.k}
     out = AnalysisResults(analysis, seg, dict(analysis.segment_names), fingerprint=fp)
     if sweep:
         report(0.3, "Choosing k")
