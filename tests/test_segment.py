@@ -691,3 +691,11 @@ def test_a_total_equal_to_its_part_in_a_segment_is_named_with_its_columns():
     assert "covariance_at_floor" in seg.summary["degenerate"]
     text = next(w for w in seg.warnings if "degenerate" in w)
     assert "'one_off'" in text and "'total'" in text and "'tenure'" not in text
+
+
+@pytest.mark.parametrize("params", [{"n_init": 10**20}, {"max_iter": 10**9}, {"n_init": 101}])
+def test_huge_start_or_iteration_counts_are_refused_in_words(params):
+    df, _ = _blob_frame(n=60, seed=33)
+    name = next(iter(params))
+    with pytest.raises(InputError, match=f"{name} must be a whole number from 1 to"):
+        segment(df, "kmeans", 2, **params)

@@ -34,6 +34,10 @@ from analytics.model.segment_model import (
 from analytics.preparation import Preparer, PrepOptions, prepare
 from analytics.progress import Progress, no_progress
 
+#: Most starts and EM/Lloyd iterations a fit may ask for.
+MAX_STARTS = 100
+MAX_ITERATIONS = 100_000
+
 _PREP_PARAMS = {"scaling", "log_transform", "impute"}
 _MODEL_PARAMS = {
     "kmeans": {"n_init", "max_iter", "tol"},
@@ -275,9 +279,10 @@ def _check_settings(method: str, p: dict[str, Any]) -> None:
     def bad(text: str, value: Any) -> InputError:
         return InputError(f"{text}, got {value!r}.", code=code)
 
-    for name in ("n_init", "max_iter"):
-        if not _whole(p[name], 1):
-            raise bad(f"The setting {name} must be a whole number of at least 1", p[name])
+    # Upper bounds too: a huge count would run (and hold a server core) practically forever.
+    for name, most in (("n_init", MAX_STARTS), ("max_iter", MAX_ITERATIONS)):
+        if not _whole(p[name], 1) or int(p[name]) > most:
+            raise bad(f"The setting {name} must be a whole number from 1 to {most:,}", p[name])
     tol = _real(p["tol"])
     if tol is None or tol < 0:
         raise bad("The setting tol must be a number of at least 0", p["tol"])
