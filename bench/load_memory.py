@@ -18,22 +18,18 @@ Run from the checkout to measure (its ``serve.py`` is started).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, free_port, wait_idle
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS, running_app, wait_idle
 
 ROOT = Path.cwd()
 
@@ -59,39 +55,9 @@ class Sampler(threading.Thread):
             time.sleep(self.every)
 
 
-@contextmanager
-def server(log: Path) -> Iterator[tuple[str, subprocess.Popen]]:
-    """``streamlit run serve.py`` on a free port (log to a file, so a chatty server never
-    blocks on a full pipe); yields the URL and the process."""
-    port = free_port()
-    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
-        "--server.address", "127.0.0.1", "--server.port", str(port),
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
-    ]  # fmt: skip
-    with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start:\n{log.read_text()}")
-            time.sleep(0.3)
-        yield url, proc
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+def server(log: Path) -> AbstractContextManager[tuple[str, subprocess.Popen]]:
+    """``streamlit run serve.py`` on a free port, output to ``log``; yields (URL, process)."""
+    return running_app(timeout=120, with_process=True, log=log)
 
 
 def customers_csv(path: Path, mb: float, seed: int = 0) -> int:

@@ -31,9 +31,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_app(timeout: float = 90.0, with_process: bool = False) -> Iterator:
+def running_app(
+    timeout: float = 90.0, with_process: bool = False, log: Path | None = None
+) -> Iterator:
     """Serve the app (serve.py, as run_app.sh does) on 127.0.0.1; yields the base URL
-    (and the server process too when ``with_process``)."""
+    (and the server process too when ``with_process``). With ``log`` the server's output
+    goes to that file (a chatty server never blocks on a full pipe), else to a pipe."""
     port = free_port()
     env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
     cmd = [
@@ -42,9 +45,13 @@ def running_app(timeout: float = 90.0, with_process: bool = False) -> Iterator:
         "--server.port", str(port), "--browser.gatherUsageStats", "false",
         "--server.fileWatcherType", "none",
     ]  # fmt: skip
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
+    if log is None:
+        proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        )
+    else:
+        with log.open("wb") as out:
+            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + timeout
@@ -56,8 +63,11 @@ def running_app(timeout: float = 90.0, with_process: bool = False) -> Iterator:
             except OSError:
                 pass
             if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
-                raise RuntimeError(f"streamlit did not start:\n{out}")
+                if log is not None:
+                    out_text = log.read_text(errors="replace")
+                else:
+                    out_text = proc.stdout.read().decode(errors="replace") if proc.stdout else ""
+                raise RuntimeError(f"streamlit did not start:\n{out_text}")
             time.sleep(0.3)
         yield (url, proc) if with_process else url
     finally:
